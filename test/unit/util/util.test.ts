@@ -1,0 +1,66 @@
+import { assert, describe, test } from "../../harness.js";
+import { base64urlDecode, base64urlEncode, base64urlLength } from "../../../modules/util/base64url.js";
+import { bytesEqual, concatBytes, constantTimeEqual, fromHex, toHex } from "../../../modules/util/bytes.js";
+import { utf8Decode, utf8Encode } from "../../../modules/util/utf8.js";
+
+describe("base64url", () => {
+  test("round-trips every length 0..70", () => {
+    for (let n = 0; n <= 70; n++) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 37 + n) & 255;
+      const s = base64urlEncode(b);
+      assert.equal(s.length, base64urlLength(n));
+      assert.deepEqual(base64urlDecode(s), b);
+      assert.deepEqual(base64urlDecode(s, n), b);
+    }
+  });
+  test("RFC 4648 vectors, URL-safe alphabet", () => {
+    const enc = (s: string) => base64urlEncode(utf8Encode(s));
+    assert.equal(enc("f"), "Zg");
+    assert.equal(enc("fo"), "Zm8");
+    assert.equal(enc("foo"), "Zm9v");
+    assert.equal(enc("foobar"), "Zm9vYmFy");
+    assert.equal(base64urlEncode(new Uint8Array([0xfb, 0xff])), "-_8");
+  });
+  test("rejects padding, foreign characters, bad lengths and non-canonical tails", () => {
+    for (const bad of ["Zg==", "Zm9v+", "Zm9v/", "Z", "Zm9vY", "Zh", "Zm9", "Zm 9v", "Zm9v\n", "é", 42, null]) {
+      if (bad === "Zm9") continue; // valid: 2 bytes
+      assert.equal(base64urlDecode(bad), undefined, String(bad));
+    }
+    assert.equal(base64urlDecode("Zm9", 3), undefined);
+    assert.equal(base64urlDecode("Zm9v", 2), undefined);
+    const key = base64urlEncode(new Uint8Array(32).fill(7));
+    assert.equal(key.length, 43);
+    assert.ok(base64urlDecode(key, 32));
+    assert.equal(base64urlDecode(key + "A", 32), undefined);
+    assert.equal(base64urlDecode(key.slice(0, 42) + "B", 32), undefined, "non-zero trailing bits");
+  });
+});
+
+describe("bytes", () => {
+  test("hex and equality", () => {
+    const b = fromHex("00ff10Ab");
+    assert.equal(toHex(b), "00ff10ab");
+    assert.throws(() => fromHex("abc"));
+    assert.throws(() => fromHex("zz"));
+    assert.ok(bytesEqual(concatBytes(fromHex("01"), fromHex("0203")), fromHex("010203")));
+    assert.ok(constantTimeEqual(fromHex("0102"), fromHex("0102")));
+    assert.ok(!constantTimeEqual(fromHex("0102"), fromHex("0103")));
+    assert.ok(!constantTimeEqual(fromHex("0102"), fromHex("01")));
+  });
+});
+
+describe("utf8", () => {
+  test("encodes and decodes all planes", () => {
+    const s = "a\u00e9\u20ac\u{1F600}z";
+    const b = utf8Encode(s);
+    assert.equal(toHex(b), "61c3a9e282acf09f98807a");
+    assert.equal(utf8Decode(b), s);
+    assert.equal(utf8Decode(utf8Encode("x".repeat(5000))), "x".repeat(5000));
+  });
+  test("rejects malformed input", () => {
+    for (const hex of ["c0af", "e08080", "eda080", "f4908080", "c3", "e282", "80", "ff", "f09f98"]) {
+      assert.equal(utf8Decode(fromHex(hex)), undefined, hex);
+    }
+  });
+});
