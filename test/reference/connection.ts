@@ -173,6 +173,7 @@ export class ServerConnection {
 
   private inbox: InMessage[] = [];
   private waiters: Waiter[] = [];
+  private conditions: { test: () => boolean; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string }[] = [];
 
   // handshake
   private initDeferred = deferred<JsonObject>();
@@ -545,6 +546,30 @@ export class ServerConnection {
     });
   }
 
+  /**
+   * Resolves once `condition()` holds, re-checked after every inbound message (e.g. the merged
+   * client/state is synchronized, or N time replies went out). Rejects on close or timeout.
+   */
+  until(condition: () => boolean, o: { timeoutMs?: number; what?: string } = {}): Promise<void> {
+    if (condition()) return Promise.resolve();
+    const what = o.what ?? "a condition";
+    if (this.closeInfo_) return Promise.reject(new ConnectionClosed(this.closeInfo_, what));
+    const timeoutMs = o.timeoutMs ?? this.server.timeoutMs;
+    return new Promise((resolve, reject) => {
+      const w = {
+        test: condition,
+        resolve,
+        reject,
+        what,
+        timer: setTimeout(() => {
+          this.conditions = this.conditions.filter((x) => x !== w);
+          reject(new WaitTimeout(`${what} did not hold within ${timeoutMs} ms`));
+        }, timeoutMs),
+      };
+      this.conditions.push(w);
+    });
+  }
+
   /** Unconsumed messages (not taken by next()), oldest first. */
   pending(): InMessage[] {
     return this.inbox.slice();
@@ -788,16 +813,39 @@ export class ServerConnection {
   }
 
   private deliver(m: InMessage): void {
+    let taken = false;
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
       if (w.match(m)) {
         this.waiters.splice(i, 1);
         clearTimeout(w.timer);
         w.resolve(m);
-        return;
+        taken = true;
+        break;
       }
     }
-    this.inbox.push(m);
+    // A client/time already answered automatically is not queued (it stays in `received`).
+    if (!taken && !(m.type === "client/time" && this.autoTime)) this.inbox.push(m);
+    this.checkConditions();
+  }
+
+  private checkConditions(): void {
+    for (const w of this.conditions.slice()) {
+      let ok = false;
+      try {
+        ok = w.test();
+      } catch (e) {
+        this.conditions = this.conditions.filter((x) => x !== w);
+        clearTimeout(w.timer);
+        w.reject(e as Error);
+        continue;
+      }
+      if (ok) {
+        this.conditions = this.conditions.filter((x) => x !== w);
+        clearTimeout(w.timer);
+        w.resolve();
+      }
+    }
   }
 
   /** Record a fault, close, and fail whatever handshake step is waiting. Returns null for callers. */
@@ -824,6 +872,10 @@ export class ServerConnection {
     this.closeInfo_ = info;
     this.server.connections.delete(this);
     for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new ConnectionClosed(info, w.what));
+    }
+    for (const w of this.conditions.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new ConnectionClosed(info, w.what));
     }
