@@ -30,6 +30,11 @@ export class Reassembler {
 
   constructor(private readonly maxBytes: number) {}
 
+  /** Bytes the reassembly buffer holds right now (never more than the cap). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   get inFlight(): boolean {
     return this.type >= 0;
   }

@@ -68,6 +68,11 @@ export class SecureChannel {
     return this.h.slice();
   }
 
+  /** Size of the reassembly buffer (grows on demand, bounded by maxMessageBytes). */
+  get reassemblyCapacity(): number {
+    return this.reassembly.capacity;
+  }
+
   /** True once a receive error happened (the connection must close). */
   get failed(): boolean {
     return this.receiveError !== null;
