@@ -210,6 +210,8 @@ export class ServerConnection {
   /** client/state merged as the spec's delta rules say (player object merged field by field). */
   clientState: JsonObject | null = null;
   private managementInFlight: string | null = null;
+  /** management/* requests sent (by manage() or raw send) not yet answered. */
+  private managementOutstanding = 0;
 
   /** Reply to client/time automatically (default true); `timeReplyDelayMs` holds replies back. */
   autoTime = true;
@@ -461,6 +463,7 @@ export class ServerConnection {
 
   private sendMessageFrames(type: string, payload: unknown): void {
     const body = encodeEnvelope(type, payload);
+    if (type.startsWith("management/")) this.managementOutstanding++;
     this.sealAndSend(messageFrames(TYPE_JSON, body));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "message", type, payload, bytes: body.length });
   }
@@ -747,7 +750,8 @@ export class ServerConnection {
         this.lastPairAbort = typeof p.reason === "string" ? p.reason : String(p.reason);
         break;
       case "management/result":
-        if (!this.managementInFlight) this.violations.push("management/result with no request in flight");
+        if (this.managementOutstanding === 0) this.violations.push("management/result with no request in flight");
+        else this.managementOutstanding--;
         break;
     }
     this.deliver(m);
