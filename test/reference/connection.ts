@@ -210,6 +210,8 @@ export class ServerConnection {
   /** client/state merged as the spec's delta rules say (player object merged field by field). */
   clientState: JsonObject | null = null;
   private managementInFlight: string | null = null;
+  private playerStateSeen = false;
+  private playerWasActive = false;
   /** management/* requests sent (by manage() or raw send) not yet answered. */
   private managementOutstanding = 0;
 
@@ -376,11 +378,13 @@ export class ServerConnection {
     if (a.active_roles !== undefined) payload.active_roles = a.active_roles;
     if (a.selected_pair_method !== undefined) payload.selected_pair_method = a.selected_pair_method;
     this.send("server/activate", payload);
+    this.playerWasActive = this.roleActive("player@v1");
     this.activation = {
       activities: [...a.activities],
       active_roles: a.active_roles ?? this.activation?.active_roles ?? [],
       selected_pair_method: a.selected_pair_method,
     };
+    if (!this.roleActive("player@v1")) this.playerStateSeen = false;
   }
 
   /** True when `role` (e.g. "player@v1") is in the active roles of the last activation. */
@@ -792,22 +796,24 @@ export class ServerConnection {
 
   private mergeState(p: JsonObject): void {
     const first = this.clientState === null;
-    if (first) {
-      if (!("state" in p)) this.violations.push("initial client/state lacks `state`");
-      if (this.roleActive("player@v1")) {
+    if (first && !("state" in p)) this.violations.push("initial client/state lacks `state`");
+    const playerActive = this.roleActive("player@v1");
+    if (playerActive && !this.playerStateSeen) {
+      // "When a role becomes active in active_roles, send its full state."
+      if (first && !isObject(p.player)) this.violations.push("initial client/state of an active player lacks `player`");
+      if (isObject(p.player)) {
+        this.playerStateSeen = true;
         const pl = p.player;
-        if (!isObject(pl)) this.violations.push("initial client/state of an active player lacks `player`");
-        else {
-          for (const k of ["static_delay_ms", "required_lead_time_ms", "min_buffer_ms"]) if (!(k in pl)) this.violations.push(`initial client/state player lacks \`${k}\``);
-          const sup = (this.clientHello?.["player@v1_support"] as JsonObject | undefined)?.supported_commands;
-          if (Array.isArray(sup)) {
-            if (sup.includes("volume") && !("volume" in pl)) this.violations.push("initial client/state player lacks `volume` (volume supported)");
-            if (sup.includes("mute") && !("muted" in pl)) this.violations.push("initial client/state player lacks `muted` (mute supported)");
-          }
+        for (const k of ["static_delay_ms", "required_lead_time_ms", "min_buffer_ms"]) if (!(k in pl)) this.violations.push(`first player state lacks \`${k}\``);
+        const sup = (this.clientHello?.["player@v1_support"] as JsonObject | undefined)?.supported_commands;
+        if (Array.isArray(sup)) {
+          if (sup.includes("volume") && !("volume" in pl)) this.violations.push("first player state lacks `volume` (volume supported)");
+          if (sup.includes("mute") && !("muted" in pl)) this.violations.push("first player state lacks `muted` (mute supported)");
         }
       }
     }
-    if ("player" in p && !this.roleActive("player@v1")) this.violations.push("client/state carries `player` while player@v1 is not active");
+    // Tolerate the race with an activation that just removed the role (the speaker may not have read it yet).
+    if ("player" in p && !playerActive && !this.playerWasActive) this.violations.push("client/state carries `player` while player@v1 is not active");
     const merged: JsonObject = { ...(this.clientState ?? {}) };
     for (const [k, v] of Object.entries(p)) {
       const old = merged[k];
