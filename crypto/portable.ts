@@ -17,13 +17,19 @@ type CipherFactory = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
 
 const EMPTY = new Uint8Array(0);
 
-/** A keyed AEAD with the Noise nonce layout: 4 zero bytes then the 64-bit counter (LE for ChaChaPoly, BE for AESGCM). */
+/**
+ * A keyed AEAD with the Noise nonce layout: 4 zero bytes then the 64-bit counter (LE for ChaChaPoly, BE for AESGCM).
+ *
+ * noble's ChaCha20-Poly1305 writes into a caller-supplied output (so seal/open run in the caller's buffer);
+ * noble's AES-GCM has no output parameter (it rejects one), so its result is copied back into the caller's
+ * buffer. Either way the caller sees in-place semantics; the native backend avoids the copies.
+ */
 class NobleAead implements Aead {
   private readonly key: Uint8Array;
   private readonly nonce = new Uint8Array(12);
   private readonly nonceView = new DataView(this.nonce.buffer);
 
-  constructor(private readonly factory: CipherFactory, private readonly littleEndian: boolean, key: Uint8Array) {
+  constructor(private readonly factory: CipherFactory, private readonly littleEndian: boolean, private readonly writesIntoOutput: boolean, key: Uint8Array) {
     if (key.length !== 32) throw new Error("aead: key must be 32 bytes");
     this.key = key.slice();
   }
@@ -42,15 +48,23 @@ class NobleAead implements Aead {
 
   seal(nonceHi: number, nonceLo: number, ad: Uint8Array | null, buf: Uint8Array, off: number, len: number): number {
     const c = this.factory(this.key, this.setNonce(nonceHi, nonceLo), ad ?? EMPTY);
-    c.encrypt(buf.subarray(off, off + len), buf.subarray(off, off + len + 16));
+    const plain = buf.subarray(off, off + len);
+    if (this.writesIntoOutput) c.encrypt(plain, buf.subarray(off, off + len + 16));
+    else buf.set(c.encrypt(plain), off);
     return len + 16;
   }
 
   open(nonceHi: number, nonceLo: number, ad: Uint8Array | null, buf: Uint8Array, off: number, len: number): number {
     if (len < 16) return -1;
     const c = this.factory(this.key, this.setNonce(nonceHi, nonceLo), ad ?? EMPTY);
+    const sealed = buf.subarray(off, off + len);
     try {
-      c.decrypt(buf.subarray(off, off + len), buf.subarray(off, off + len - 16));
+      if (this.writesIntoOutput) c.decrypt(sealed, buf.subarray(off, off + len - 16));
+      else {
+        const plain = c.decrypt(sealed);
+        buf.set(plain, off);
+        plain.fill(0);
+      }
     } catch {
       return -1; // authentication failure (noble throws on a bad tag)
     }
@@ -81,8 +95,8 @@ export function createPortableCrypto(random: RandomPort): CryptoProvider {
     // In XS the ChaCha20-Poly1305 code is about twice as fast as AES-GCM (no tables, no FPU-bound math).
     suites: ["25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA256"],
     aead(suite: SuiteName, key: Uint8Array): Aead {
-      if (suite === "25519_ChaChaPoly_SHA256") return new NobleAead(chacha20poly1305 as unknown as CipherFactory, true, key);
-      if (suite === "25519_AESGCM_SHA256") return new NobleAead(gcm as unknown as CipherFactory, false, key);
+      if (suite === "25519_ChaChaPoly_SHA256") return new NobleAead(chacha20poly1305 as unknown as CipherFactory, true, true, key);
+      if (suite === "25519_AESGCM_SHA256") return new NobleAead(gcm as unknown as CipherFactory, false, false, key);
       throw new Error("aead: unknown suite");
     },
     x25519: (scalar, u) => x25519.getSharedSecret(scalar, u),

@@ -32,7 +32,10 @@ export interface CryptoProvider {
   readonly suites: readonly SuiteName[];
   aead(suite: SuiteName, key: Uint8Array): Aead;
 
-  /** X25519(scalar, u); returns 32 bytes. Throws on an all-zero result only if asked by the caller (Noise does not). */
+  /**
+   * X25519(scalar, u); returns 32 bytes. Throws when the result is all zero (u is a low-order point) or an
+   * input is not 32 bytes: callers fed by the network (Noise, CPace) catch it and fail the exchange.
+   */
   x25519(scalar: Uint8Array, u: Uint8Array): Uint8Array;
   /** X25519(scalar, 9): the public key of a private scalar. */
   x25519Base(scalar: Uint8Array): Uint8Array;

@@ -4,10 +4,11 @@
 
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { findFiles } from "./files.js";
+import { findFiles, rel } from "./files.js";
 
 const root = join(new URL(".", import.meta.url).pathname, "..", "..");
 const filter = process.argv[2] ?? "";
-const files = findFiles(join(root, "build", "test", "node"), ".test.js").filter((f) => f.includes(filter));
+const nodeDir = join(root, "build", "test", "node");
+const files = findFiles(nodeDir, ".test.js").filter((f) => rel(nodeDir, f).includes(filter)); // relative: a checkout path must not match
 const r = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...files], { stdio: "inherit" });
 process.exit(r.status ?? 1);

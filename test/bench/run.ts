@@ -57,7 +57,7 @@ async function main(): Promise<number> {
   const nodeOnly = args.includes("--node-only");
   const xsOnly = args.includes("--xs-only");
   const dir = join(projectRoot, "build", "test", "bench");
-  const files = findFiles(dir, ".bench.js").filter((f) => f.includes(filter));
+  const files = findFiles(dir, ".bench.js").filter((f) => rel(dir, f).includes(filter)); // relative: a checkout path must not match
   let failures = 0;
   if (!xsOnly) {
     const ctx: BenchContext = { engine: "node", now: () => performance.now(), record, note, gc: () => (globalThis as { gc?: () => void }).gc?.() };

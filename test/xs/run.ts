@@ -10,7 +10,7 @@ import { bundleForXs, projectRoot, runXs, xsVersion } from "./engine.js";
 async function main(): Promise<number> {
   const filter = process.argv[2] ?? "";
   const unitDir = join(projectRoot, "build", "test", "unit");
-  const files = findFiles(unitDir, ".test.js").filter((f) => f.includes(filter));
+  const files = findFiles(unitDir, ".test.js").filter((f) => rel(unitDir, f).includes(filter)); // relative: a checkout path must not match
   if (files.length === 0) {
     console.error("xs: no unit test files found under build/test/unit");
     return 1;

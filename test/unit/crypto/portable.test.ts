@@ -1,0 +1,103 @@
+// The portable provider against independent computations: noble called directly with explicit Noise
+// nonces (ChaChaPoly: 4 zero bytes + LE64, AESGCM: 4 zero bytes + BE64), RFC 5869 HKDF, RFC 7748 X25519.
+
+import { assert, describe, test } from "../../harness.js";
+import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
+import { gcm } from "@noble/ciphers/aes.js";
+import { hkdf } from "@noble/hashes/hkdf.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+import { createPortableCrypto } from "../../../crypto/portable.js";
+import { SUITES } from "../../../crypto/provider.js";
+import { concatBytes, fromHex, toHex } from "../../../modules/util/bytes.js";
+import { SeededRandom } from "../../support/random.js";
+
+const crypto = createPortableCrypto(new SeededRandom(2));
+
+/** The 12-byte nonce of counter hi:lo for a suite, written out byte by byte. */
+function noiseNonce(chacha: boolean, hi: number, lo: number): Uint8Array {
+  const n = new Uint8Array(12);
+  for (let i = 0; i < 4; i++) {
+    const h = (hi >>> (8 * i)) & 255, l = (lo >>> (8 * i)) & 255;
+    if (chacha) {
+      n[4 + i] = l; // little-endian 64-bit: low word first, least significant byte first
+      n[8 + i] = h;
+    } else {
+      n[11 - i] = l; // big-endian 64-bit: high word first, most significant byte first
+      n[7 - i] = h;
+    }
+  }
+  return n;
+}
+
+describe("portable crypto provider", () => {
+  for (const suite of SUITES) {
+    const chacha = suite === "25519_ChaChaPoly_SHA256";
+    test(`${suite}: in-place seal/open at an offset equals the library with the Noise nonce layout`, () => {
+      const rnd = new SeededRandom(9);
+      const key = rnd.bytes(32);
+      const ad = rnd.bytes(13);
+      const aead = crypto.aead(suite, key);
+      for (const [hi, lo] of [[0, 0], [0, 1], [0x01020304, 0x05060708], [0, -1], [-1, -2]]) {
+        for (const len of [0, 1, 17, 300]) {
+          const plain = rnd.bytes(len);
+          const expected = (chacha ? chacha20poly1305 : gcm)(key, noiseNonce(chacha, hi, lo), ad).encrypt(plain);
+          const buf = new Uint8Array(len + 16 + 7);
+          buf.fill(0xee);
+          buf.set(plain, 3);
+          assert.equal(aead.seal(hi, lo, ad, buf, 3, len), len + 16);
+          assert.equal(toHex(buf.subarray(3, 3 + len + 16)), toHex(expected), `seal ${hi}:${lo} len ${len}`);
+          assert.equal(buf[2], 0xee);
+          assert.equal(buf[3 + len + 16], 0xee);
+          assert.equal(aead.open(hi, lo, ad, buf, 3, len + 16), len, `open ${hi}:${lo} len ${len}`);
+          assert.equal(toHex(buf.subarray(3, 3 + len)), toHex(plain));
+        }
+      }
+    });
+
+    test(`${suite}: open returns -1 on a wrong nonce, AD, tag or length (never throws)`, () => {
+      const aead = crypto.aead(suite, new Uint8Array(32).fill(1));
+      const buf = new Uint8Array(40);
+      aead.seal(0, 5, null, buf, 0, 24);
+      const copy = () => buf.slice();
+      assert.equal(aead.open(0, 6, null, copy(), 0, 40), -1, "nonce");
+      assert.equal(aead.open(1, 5, null, copy(), 0, 40), -1, "high half of the nonce");
+      assert.equal(aead.open(0, 5, new Uint8Array(1), copy(), 0, 40), -1, "AD");
+      const t = copy();
+      t[39] ^= 1;
+      assert.equal(aead.open(0, 5, null, t, 0, 40), -1, "tag");
+      assert.equal(aead.open(0, 5, null, copy(), 0, 15), -1, "shorter than a tag");
+      assert.equal(aead.open(0, 5, null, copy(), 0, 40), 24, "the genuine one");
+    });
+  }
+
+  test("HKDF is RFC 5869 HKDF-SHA-256 with the chaining key as salt and empty info", () => {
+    const rnd = new SeededRandom(4);
+    const ck = rnd.bytes(32);
+    for (const ikm of [new Uint8Array(0), rnd.bytes(32)]) {
+      const expected = hkdf(sha256, ikm, ck, new Uint8Array(0), 96);
+      const [a, b, c] = crypto.hkdfSha256(ck, ikm, 3);
+      assert.equal(toHex(concatBytes(a, b, c)), toHex(expected));
+      const two = crypto.hkdfSha256(ck, ikm, 2);
+      assert.equal(two.length, 2);
+      assert.equal(toHex(concatBytes(two[0], two[1])), toHex(expected.subarray(0, 64)));
+    }
+  });
+
+  test("X25519: RFC 7748 §6.1, and a low-order point throws", () => {
+    const a = fromHex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a");
+    const b = fromHex("5dab087e624a8a4b79e17f8b83800ee66f3bb1292618b6fd1c2f8b27ff88e0eb");
+    assert.equal(toHex(crypto.x25519Base(a)), "8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a");
+    assert.equal(toHex(crypto.x25519Base(b)), "de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f");
+    assert.equal(toHex(crypto.x25519(a, crypto.x25519Base(b))), "4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742");
+    assert.throws(() => crypto.x25519(a, new Uint8Array(32)));
+  });
+
+  test("SHA-256/512 over parts equal the one-shot digest; HMAC-SHA-256 RFC 4231 case 2", () => {
+    const x = fromHex("00010203040506070809");
+    assert.equal(toHex(crypto.sha256(x.subarray(0, 3), x.subarray(3))), toHex(crypto.sha256(x)));
+    assert.equal(toHex(crypto.sha512(x.subarray(0, 4), x.subarray(4))), toHex(crypto.sha512(x)));
+    const key = fromHex("4a656665"); // "Jefe"
+    const data = fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f");
+    assert.equal(toHex(crypto.hmacSha256(key, data.subarray(0, 5), data.subarray(5))), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  });
+});
