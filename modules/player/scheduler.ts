@@ -94,6 +94,11 @@ export class Scheduler {
   private nextPlan: PlayFormat | undefined;
   private nextGen = 0;
   private readonly blockOff: Int32Array;
+  /** The epoch each block was written in: a `done` from before a flush/re-open is not a release. */
+  private readonly blockEpoch: Int32Array;
+  /** One preallocated `done` callback per block. */
+  private readonly blockDone: (() => void)[];
+  private epoch = 0;
   private blockViews: Uint8Array[] = [];
   private B = 0; // frames per block
   private fb = 0; // bytes per output frame
@@ -130,8 +135,16 @@ export class Scheduler {
   ) {
     this.o = { ...DEFAULT_SCHEDULER_OPTIONS, ...options };
     this.blockOff = new Int32Array(this.o.blocks);
-    for (let i = 0; i < this.o.blocks; i++) this.blockOff[i] = blocksBase + i * blockMaxBytes;
-    sink.onReleased = () => this.onReleased();
+    this.blockEpoch = new Int32Array(this.o.blocks);
+    this.blockDone = [];
+    for (let i = 0; i < this.o.blocks; i++) {
+      this.blockOff[i] = blocksBase + i * blockMaxBytes;
+      const block = i;
+      this.blockDone.push(() => this.onBlockDone(block));
+    }
+    sink.onWritable = () => {
+      if (this.state === RUNNING) this.pump();
+    };
   }
 
   static emptyStats(): SchedulerStats {
@@ -223,6 +236,7 @@ export class Scheduler {
     this.clock.clear(this.timer);
     this.timer = undefined;
     this.queue.clear();
+    this.epoch++;
     if (this.state !== CLOSED) this.sink.flush();
     this.resetRender();
     this.snapPending = true;
@@ -240,6 +254,7 @@ export class Scheduler {
   /** Release the sink entirely (role deactivated). */
   close(): void {
     this.clear();
+    this.epoch++;
     if (this.state !== CLOSED) this.sink.close();
     this.state = CLOSED;
     this.plan = undefined;
@@ -262,6 +277,7 @@ export class Scheduler {
     this.clock.clear(this.timer);
     this.timer = undefined;
     const out = plan.output;
+    this.epoch++;
     this.sink.open(out);
     this.plan = plan;
     this.gen = gen;
@@ -279,7 +295,8 @@ export class Scheduler {
     this.startFromIdle();
   }
 
-  private onReleased(): void {
+  private onBlockDone(block: number): void {
+    if (this.blockEpoch[block] !== this.epoch) return;
     if (this.inFlight > 0) this.inFlight--;
     if (this.state === RUNNING) this.pump();
     else if (this.state === DRAINING) this.tryFinishDrain();
@@ -458,7 +475,9 @@ export class Scheduler {
   }
 
   private writeBlock(): boolean {
-    if (!this.sink.write(this.blockViews[this.writeIdx], this.B)) {
+    const i = this.writeIdx;
+    this.blockEpoch[i] = this.epoch;
+    if (!this.sink.write(this.blockViews[i], this.B, this.blockDone[i])) {
       this.stats.sinkRefused++;
       return false;
     }

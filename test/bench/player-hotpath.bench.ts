@@ -57,26 +57,30 @@ class StillClock implements ClockPort {
 /** A sink with no allocation of its own: a ring of frame counts, released as the loop's time passes. */
 class CountingSink implements AudioSinkPort {
   readonly nativeFormats: readonly PcmFormat[] = [{ sampleRate: RATE, channels: 2, bitsPerSample: 16 }];
-  onReleased: (() => void) | undefined;
+  onWritable: (() => void) | undefined;
   private readonly frames = new Int32Array(64);
+  private readonly dones: ((() => void) | undefined)[] = [];
   private head = 0;
   private n = 0;
   private endUs = 0;
   private headEndUs = 0;
   writtenFrames = 0;
   checksum = 0;
-  constructor(private readonly clock: StillClock) {}
+  constructor(private readonly clock: StillClock) {
+    for (let i = 0; i < 64; i++) this.dones.push(undefined);
+  }
   open(): void {
     this.flush();
   }
   close(): void {
     this.flush();
   }
-  write(buf: Uint8Array, frames: number): boolean {
+  write(buf: Uint8Array, frames: number, done?: () => void): boolean {
     if (this.n === 64) return false;
     const now = this.clock.now;
     if (this.n === 0) this.endUs = this.headEndUs = now;
     this.frames[(this.head + this.n) % 64] = frames;
+    this.dones[(this.head + this.n) % 64] = done;
     if (this.n === 0) this.headEndUs = this.endUs + (frames * 1e6) / RATE;
     this.n++;
     this.endUs += (frames * 1e6) / RATE;
@@ -87,10 +91,12 @@ class CountingSink implements AudioSinkPort {
   /** Release what has played by now. */
   drain(): void {
     while (this.n > 0 && this.headEndUs <= this.clock.now) {
+      const done = this.dones[this.head];
+      this.dones[this.head] = undefined;
       this.head = (this.head + 1) % 64;
       this.n--;
       if (this.n > 0) this.headEndUs += (this.frames[this.head] * 1e6) / RATE;
-      this.onReleased?.();
+      done?.();
     }
   }
   queuedFrames(): number {
@@ -103,7 +109,13 @@ class CountingSink implements AudioSinkPort {
     return 0;
   }
   flush(): void {
-    this.n = 0;
+    while (this.n > 0) {
+      const done = this.dones[this.head];
+      this.dones[this.head] = undefined;
+      this.head = (this.head + 1) % 64;
+      this.n--;
+      done?.();
+    }
   }
   setGain(): void {}
 }

@@ -1,9 +1,10 @@
 // A test AudioSinkPort (pure ECMAScript, runs in XS): a DAC simulated on a ClockPort that records every
 // frame it outputs with its local play time. It keeps the port's contract strictly (modules/platform.ts):
-// buffers play back to back from the first write (after `latencyUs` when idle), are released in order
-// when their last frame has played (from a timer, never inside write), flush drops without releasing,
-// and the DAC may run at a rate off its nominal one by `ppm` (measured against the clock), which
-// nextPlayTimeUs reflects. It also checks that the player never modifies a buffer it has handed over.
+// buffers play back to back from the first write (after `latencyUs` when idle), are released (`done`) in
+// order when their last frame has played (from a timer, never inside write), flush/open/close drop and
+// release what is queued, and the DAC may run at a rate off its nominal one by `ppm` (measured against
+// the clock), which nextPlayTimeUs reflects. It also checks that the player never modifies a buffer it
+// has handed over.
 
 import type { AudioSinkPort, ClockPort, PcmFormat, TimerHandle } from "../../modules/platform.js";
 
@@ -41,6 +42,7 @@ export const DEFAULT_SINK_FORMATS: PcmFormat[] = [
 
 interface Queued {
   buf: Uint8Array;
+  done: (() => void) | undefined;
   frames: number;
   startUs: number;
   copy: Uint8Array | undefined;
@@ -48,7 +50,7 @@ interface Queued {
 
 export class RecordingSink implements AudioSinkPort {
   readonly nativeFormats: readonly PcmFormat[];
-  onReleased: (() => void) | undefined;
+  onWritable: (() => void) | undefined;
   readonly o: RecordingSinkOptions;
 
   format: PcmFormat | undefined;
@@ -71,6 +73,7 @@ export class RecordingSink implements AudioSinkPort {
   private anchorFrames = 0; // frames queued since the anchor
   private timer: TimerHandle | undefined;
   private everWritten = false;
+  private refused = false;
 
   constructor(
     private readonly clock: ClockPort,
@@ -104,10 +107,13 @@ export class RecordingSink implements AudioSinkPort {
     this.events.push("close");
   }
 
-  write(buf: Uint8Array, frames: number): boolean {
+  write(buf: Uint8Array, frames: number, done?: () => void): boolean {
     if (!this.format) throw new Error("sink: write while closed");
     if (!(frames > 0) || frames * this.fb > buf.length || !Number.isInteger(frames)) throw new Error("sink: bad frame count");
-    if (this.queue.length >= this.o.maxQueued) return false;
+    if (this.queue.length >= this.o.maxQueued) {
+      this.refused = true;
+      return false;
+    }
     const now = this.clock.nowUs();
     const end = this.endUs();
     let start: number;
@@ -121,7 +127,7 @@ export class RecordingSink implements AudioSinkPort {
     this.everWritten = true;
     this.anchorFrames += frames;
     this.writes++;
-    this.queue.push({ buf, frames, startUs: start, copy: this.o.keepSamples ? buf.slice(0, frames * this.fb) : undefined });
+    this.queue.push({ buf, done, frames, startUs: start, copy: this.o.keepSamples ? buf.slice(0, frames * this.fb) : undefined });
     this.arm();
     return true;
   }
@@ -184,8 +190,10 @@ export class RecordingSink implements AudioSinkPort {
       const played = Math.min(head.frames, Math.floor((now - head.startUs) / this.frameUs));
       if (played > 0) this.record(head, played);
     }
+    const dropped = this.queue;
     this.queue = [];
     this.anchorFrames = 0;
+    for (const q of dropped) q.done?.();
   }
 
   private record(q: Queued, frames: number): void {
@@ -211,7 +219,11 @@ export class RecordingSink implements AudioSinkPort {
       if (q.startUs + q.frames * this.frameUs > now + 1e-6) break;
       this.queue.shift();
       this.record(q, q.frames);
-      this.onReleased?.();
+      q.done?.();
+    }
+    if (this.refused && this.queue.length < this.o.maxQueued) {
+      this.refused = false;
+      this.onWritable?.();
     }
   }
 
