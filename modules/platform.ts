@@ -29,13 +29,20 @@ export interface RandomPort {
 /** One accepted TCP connection, as a byte stream. */
 export interface StreamSocket {
   /**
-   * Queue bytes for sending. Returns false (and sends nothing) when `data.length` exceeds `writable()`;
-   * callers apply back-pressure and wait for `onWritable`.
+   * Send all of `data` or nothing. The bytes are copied (or sent) before `write` returns: the caller may
+   * reuse its buffer at once. Returns false, sending nothing, when they do not fit now or the socket is
+   * closed; the caller keeps them and retries after `onWritable`.
    */
   write(data: Uint8Array): boolean;
-  /** Bytes that `write` accepts right now. */
+  /**
+   * Bytes that `write` accepts right now: a lower bound (0 when unknown, e.g. on a device socket before
+   * its first writable notification).
+   */
   writable(): number;
-  /** Close the connection (no further callbacks except possibly onClose). */
+  /**
+   * Close the connection; bytes already accepted are still sent when possible. No handler callback
+   * follows, not even onClose.
+   */
   close(): void;
   readonly remoteAddress?: string;
 }
@@ -44,15 +51,28 @@ export interface StreamSocket {
 export interface StreamHandler {
   /** Bytes arrived. `data` is only valid during the call: the driver may reuse its buffer. */
   onData(data: Uint8Array): void;
-  /** Writable space became available after a refused write. */
+  /**
+   * Writable space may have grown. Guaranteed after `write` refused bytes or `writable()` returned 0,
+   * once space frees up; drivers may also call it at other times (a hint: re-read `writable()`).
+   */
   onWritable(): void;
-  /** The peer closed or the connection failed. Called once. */
+  /** The peer closed or the connection failed (never after the user's own `close()`). At most once. */
   onClose(): void;
 }
 
+export interface ListenHandle {
+  /** Stop accepting; connections already accepted are not affected. */
+  close(): void;
+  /** The bound TCP port (the one asked for, or the one the host chose when 0 was asked and it is known). */
+  readonly port: number;
+}
+
 export interface ListenerPort {
-  /** Accept TCP connections on `port`; `accept` returns the handler for each new socket. */
-  listen(port: number, accept: (socket: StreamSocket) => StreamHandler): { close(): void };
+  /**
+   * Accept TCP connections on `port` (0: any free port); `accept` returns the handler for each new
+   * socket. Throws when the host binds synchronously and the port is unavailable.
+   */
+  listen(port: number, accept: (socket: StreamSocket) => StreamHandler): ListenHandle;
 }
 
 export interface AnnouncerPort {

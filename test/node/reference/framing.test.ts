@@ -4,8 +4,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SeededRandom } from "../../support/random.js";
+import { NoiseKKpsk2 } from "../../../crypto/noise.js";
+import { createPortableCrypto } from "../../../crypto/portable.js";
+import { generateKeyPair, SENTINEL_PSK } from "../../../crypto/ids.js";
 import {
-  fragmentFrames, MAX_FRAME_PAYLOAD, messageFrames, NOISE_MAX_MESSAGE, Reassembler, TAG_BYTES, TYPE_AUDIO, TYPE_FRAGMENT_END,
+  FrameReceiver, fragmentFrames, sealFrame, MAX_FRAME_PAYLOAD, messageFrames, NOISE_MAX_MESSAGE, Reassembler, TAG_BYTES, TYPE_AUDIO, TYPE_FRAGMENT_END,
   TYPE_FRAGMENT_MORE, TYPE_JSON, type Inbound,
 } from "../../reference/framing.js";
 
@@ -179,4 +182,58 @@ test("receiver: random fragmentations of random messages reassemble exactly (see
     cases++;
   }
   assert.equal(cases, 2000);
+});
+
+// ---- through the transport cipher (crypto/noise.ts CipherState from a real KKpsk2 handshake) ----
+
+
+function cipherPair() {
+  const crypto = createPortableCrypto(new SeededRandom(77));
+  const a = generateKeyPair(crypto), b = generateKeyPair(crypto);
+  const prologue = new Uint8Array([1, 2, 3]);
+  const i = NoiseKKpsk2.initiator({ crypto, suite: "25519_ChaChaPoly_SHA256", prologue, s: a, rs: b.publicKey, psk: SENTINEL_PSK });
+  const r = NoiseKKpsk2.responder({ crypto, suite: "25519_ChaChaPoly_SHA256", prologue, s: b, rs: a.publicKey });
+  r.readMessage1(i.writeMessage1(new Uint8Array(0)));
+  r.setPsk(SENTINEL_PSK);
+  i.readMessage2(r.writeMessage2(new Uint8Array(0)));
+  return { server: i.split(), client: r.split() };
+}
+
+test("sealed frames: a full 65,535-byte frame is accepted, one byte more is refused before decryption", () => {
+  const { server, client } = cipherPair();
+  const rx = new FrameReceiver(client.recv, 1 << 20);
+  const frames = messageFrames(TYPE_AUDIO, payload(MAX_FRAME_PAYLOAD));
+  const sealed = sealFrame(server.send, frames[0]);
+  assert.equal(sealed.length, NOISE_MAX_MESSAGE);
+  const got = rx.receive(sealed);
+  assert.equal(got.kind, "message");
+  const rx2 = new FrameReceiver(client.recv, 1 << 20);
+  assert.deepEqual(rx2.receive(new Uint8Array(NOISE_MAX_MESSAGE + 1)), { kind: "error", reason: "frame-too-large" });
+});
+
+test("sealed frames: replay, reordering and tampering fail authentication", () => {
+  const cases: [string, (frames: Uint8Array[]) => Uint8Array[]][] = [
+    ["replay", (f) => [f[0], f[0]]],
+    ["out of order", (f) => [f[1]]],
+    ["tampered", (f) => [f[0].map((b, i) => (i === 2 ? b ^ 1 : b))]],
+  ];
+  for (const [name, pick] of cases) {
+    const { server, client } = cipherPair();
+    const rx = new FrameReceiver(client.recv, 1 << 20);
+    const frames = [new Uint8Array([0, 1, 2, 3]), new Uint8Array([0, 4])].map((f) => sealFrame(server.send, f));
+    const out = pick(frames).map((f) => rx.receive(f));
+    assert.deepEqual(out.at(-1), { kind: "error", reason: "auth" }, name);
+  }
+});
+
+test("sealed frames: a 1 MiB message crosses as 17 frames and reassembles", () => {
+  const { server, client } = cipherPair();
+  const rx = new FrameReceiver(client.recv, 2 << 20);
+  const p = payload(1 << 20);
+  const frames = messageFrames(TYPE_JSON, p).map((f) => sealFrame(server.send, f));
+  assert.equal(frames.length, 17);
+  const out = frames.map((f) => rx.receive(f));
+  const last = out.at(-1)!;
+  assert.equal(last.kind, "message");
+  if (last.kind === "message") assert.deepEqual(last.data, p);
 });

@@ -388,3 +388,18 @@ test("leaving pairing with server/activate instead of finalizing persists nothin
   assert.equal(c.handshakes, 1);
   c.close();
 });
+
+test("time replies on an offset clock; until() waits for a condition; answered client/time is not queued", async () => {
+  const { peer } = await setup();
+  const server = new ReferenceServer({ clock: { offsetUs: 7_000_000_000 }, timeoutMs: 5000 });
+  servers.push(server);
+  const { c, pc } = await connected(server, peer);
+  c.activate({ activities: ["playback"], active_roles: [] });
+  for (let i = 0; i < 3; i++) pc.send("client/time", { client_transmitted: i });
+  await c.until(() => c.timeRepliesSent >= 3, { what: "three replies" });
+  const t = (await pc.next("server/time")).payload as Record<string, number>;
+  assert.ok(t.server_received > 12_000_000_000 && t.server_received < 12_100_000_000, `${t.server_received}`);
+  assert.deepEqual(c.pending(), []);
+  assert.equal(c.received.filter((m) => m.type === "client/time").length, 3);
+  c.close();
+});
