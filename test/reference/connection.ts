@@ -125,6 +125,15 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+interface ConditionWaiter {
+  test: () => boolean;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  poll: NodeJS.Timeout;
+  what: string;
+}
+
 interface Deferred<T> {
   promise: Promise<T>;
   resolve: (v: T) => void;
@@ -173,7 +182,7 @@ export class ServerConnection {
 
   private inbox: InMessage[] = [];
   private waiters: Waiter[] = [];
-  private conditions: { test: () => boolean; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string }[] = [];
+  private conditions: ConditionWaiter[] = [];
 
   // handshake
   private initDeferred = deferred<JsonObject>();
@@ -563,18 +572,26 @@ export class ServerConnection {
     if (this.closeInfo_) return Promise.reject(new ConnectionClosed(this.closeInfo_, what));
     const timeoutMs = o.timeoutMs ?? this.server.timeoutMs;
     return new Promise((resolve, reject) => {
-      const w = {
+      const w: ConditionWaiter = {
         test: condition,
         resolve,
         reject,
         what,
         timer: setTimeout(() => {
-          this.conditions = this.conditions.filter((x) => x !== w);
+          this.dropCondition(w);
           reject(new WaitTimeout(`${what} did not hold within ${timeoutMs} ms`));
         }, timeoutMs),
+        // Also polled, for conditions on state outside this connection (the speaker's, another connection's).
+        poll: setInterval(() => this.checkConditions(), 10),
       };
       this.conditions.push(w);
     });
+  }
+
+  private dropCondition(w: ConditionWaiter): void {
+    this.conditions = this.conditions.filter((x) => x !== w);
+    clearTimeout(w.timer);
+    clearInterval(w.poll);
   }
 
   /** Unconsumed messages (not taken by next()), oldest first. */
@@ -845,14 +862,12 @@ export class ServerConnection {
       try {
         ok = w.test();
       } catch (e) {
-        this.conditions = this.conditions.filter((x) => x !== w);
-        clearTimeout(w.timer);
+        this.dropCondition(w);
         w.reject(e as Error);
         continue;
       }
       if (ok) {
-        this.conditions = this.conditions.filter((x) => x !== w);
-        clearTimeout(w.timer);
+        this.dropCondition(w);
         w.resolve();
       }
     }
@@ -885,8 +900,8 @@ export class ServerConnection {
       clearTimeout(w.timer);
       w.reject(new ConnectionClosed(info, w.what));
     }
-    for (const w of this.conditions.splice(0)) {
-      clearTimeout(w.timer);
+    for (const w of this.conditions.slice()) {
+      this.dropCondition(w);
       w.reject(new ConnectionClosed(info, w.what));
     }
     const e = new ConnectionClosed(info, "the handshake");

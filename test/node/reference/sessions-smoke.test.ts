@@ -201,3 +201,16 @@ test("a wrong static PIN: the speaker aborts pin_mismatch and closes", async () 
   assert.equal(sp.store.list().length, 0);
   assert.deepEqual(c.violations, []);
 });
+
+test("two servers at once: an empty activation against an empty holder is rejected with concurrent_attempt", async () => {
+  const sp = await speaker();
+  const a = await server().connect(sp.url, { activate: { activities: [], active_roles: [] } });
+  await a.until(() => sp.sessions.admitted !== null, { what: "A admitted" });
+  const b = await server().connect(sp.url, { activate: { activities: [], active_roles: [] } });
+  const info = await b.closed(5000);
+  assert.equal(info.goodbye, "concurrent_attempt");
+  assert.ok(a.isOpen);
+  assert.deepEqual(a.violations, []);
+  assert.deepEqual(b.violations, []);
+  a.close();
+});
