@@ -93,6 +93,18 @@ export class I2sAudioSink implements AudioSinkPort {
     return this.fallback ? this.fallback.nextPlayTimeUs() : this.queue.nextPlayTimeUs();
   }
 
+  latencyUs(): number {
+    return this.queue.latencyUs;
+  }
+
+  /**
+   * The player's audio memory: a SharedArrayBuffer, which XS allocates with malloc outside its chunk
+   * heap (non-relocatable; in PSRAM for large blocks when the board enables CONFIG_SPIRAM_USE_MALLOC).
+   */
+  allocate(bytes: number): Uint8Array {
+    return new Uint8Array(new SharedArrayBuffer(bytes));
+  }
+
   flush(): void {
     if (this.fallback) return this.fallback.flush();
     this.queue.drop();
