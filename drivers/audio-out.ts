@@ -93,6 +93,15 @@ export class I2sAudioSink implements AudioSinkPort {
     return this.fallback ? this.fallback.nextPlayTimeUs() : this.queue.nextPlayTimeUs();
   }
 
+  latencyUs(): number {
+    return this.queue.latencyUs;
+  }
+
+  /** The player's audio memory: a SharedArrayBuffer (outside the XS chunk heap, non-relocatable). */
+  allocate(bytes: number): Uint8Array {
+    return new Uint8Array(new SharedArrayBuffer(bytes));
+  }
+
   flush(): void {
     if (this.fallback) return this.fallback.flush();
     this.queue.drop();
