@@ -97,7 +97,10 @@ export class I2sAudioSink implements AudioSinkPort {
     return this.queue.latencyUs;
   }
 
-  /** The player's audio memory: a SharedArrayBuffer (outside the XS chunk heap, non-relocatable). */
+  /**
+   * The player's audio memory: a SharedArrayBuffer, which XS allocates with malloc outside its chunk
+   * heap (non-relocatable; in PSRAM for large blocks when the board enables CONFIG_SPIRAM_USE_MALLOC).
+   */
   allocate(bytes: number): Uint8Array {
     return new Uint8Array(new SharedArrayBuffer(bytes));
   }
