@@ -27,6 +27,8 @@ export class NodeListener implements ListenerPort {
   private readonly lingerMs: number;
   private readonly log: LogPort | undefined;
 
+  private latest: Promise<number> | undefined;
+
   constructor(o: NodeListenerOptions = {}) {
     this.host = o.host;
     this.sendBufferBytes = o.sendBufferBytes ?? 16384;
@@ -47,6 +49,7 @@ export class NodeListener implements ListenerPort {
       });
     });
     ready.catch(() => {}); // the caller may not await it; the failure is still logged below
+    this.latest = ready;
     server.on("error", (e) => this.log?.log("error", `listener on port ${port}: ${e.message}`));
     return {
       ready,
@@ -57,6 +60,14 @@ export class NodeListener implements ListenerPort {
         server.close();
       },
     };
+  }
+
+  /**
+   * The outcome of the latest listen(): the bound port, or the bind error (EADDRINUSE...). For hosts that
+   * hand the listener to code that calls listen() itself (the speaker) and want to report the result.
+   */
+  bound(): Promise<number> {
+    return this.latest ?? Promise.reject(new Error("listen() was not called"));
   }
 
   private adopt(socket: Socket, accept: (socket: StreamSocket) => StreamHandler): void {

@@ -35,15 +35,7 @@ async function start(o: Partial<WebSocketServerOptions> = {}, setup?: (c: WsConn
   const listener = new NodeListener({ host: "127.0.0.1", sendBufferBytes });
   const conns: WsConnection[] = [];
   const closes: number[] = [];
-  let ready: Promise<number> | undefined;
-  const wrapped = {
-    listen: (port: number, accept: Parameters<NodeListener["listen"]>[1]) => {
-      const h = listener.listen(port, accept);
-      ready = h.ready;
-      return h;
-    },
-  };
-  const server = new WebSocketServer(wrapped, {
+  const server = new WebSocketServer(listener, {
     port: 0,
     path: "/sendspin",
     maxMessageBytes: 300_000,
@@ -59,7 +51,8 @@ async function start(o: Partial<WebSocketServerOptions> = {}, setup?: (c: WsConn
     },
     ...o,
   });
-  const port = await ready!;
+  const port = await listener.bound();
+  assert.equal(server.port, port);
   return { server, url: `ws://127.0.0.1:${port}/sendspin`, conns, closes };
 }
 
