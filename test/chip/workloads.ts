@@ -14,6 +14,8 @@ import { NoiseKKpsk2 } from "../../crypto/noise.js";
 import { SENTINEL_PSK } from "../../crypto/ids.js";
 import { utf8Encode } from "../../modules/util/utf8.js";
 import { SeededRandom } from "../support/random.js";
+import { MemoryFlash } from "../../storage/flash-memory.js";
+import { Store } from "../../storage/store.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -136,6 +138,30 @@ const WORKLOADS: Workload[] = [
       };
     },
     note: "CPace role B: generator (SHA-512 + Elligator 2 over BigInt), 2 X25519, ISK, mac_key, 2 HMAC-SHA-512.",
+  },
+  {
+    name: "Record-table mount (device geometry, full table)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 2,
+    prepare() {
+      // The device's partition: 4 KiB blocks × 4, 8 slots, every free slot filled, settings changed once.
+      const defaults = { staticPinEnabled: true, dynamicPinEnabled: true, minPinLength: 6, unpairedAccess: false };
+      const options = { slots: 8, crypto, defaults, log: () => {} };
+      const flash = new MemoryFlash({ blockSize: 4096, blocks: 4 });
+      const store = Store.mount(flash, options);
+      for (let i = 0; store.accounting().free > 0; i++) {
+        const result = store.addRecord(rnd.bytes(32), i % 2 ? undefined : "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        if (result !== "ok") throw new Error(`addRecord ${i}: ${result}`);
+      }
+      store.updateSettings({ staticDelayMs: 25 });
+      const images: MemoryFlash[] = [];
+      for (let i = 0; i <= 2; i++) images.push(flash.clone());
+      return (count, first) => {
+        for (let i = first; i < first + count; i++) Store.mount(images[i], options);
+      };
+    },
+    note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash.",
   },
 ];
 
