@@ -86,3 +86,13 @@ export class MemoryStore implements RecordStore {
     });
   }
 }
+
+/** Save and restore the whole state (the fuzz test undoes the changes a legitimate request made). */
+export function saveStore(s: MemoryStore): unknown {
+  return { records: (s as unknown as { records: unknown[] }).records.slice(), settings: { ...s.settings } };
+}
+export function loadStore(s: MemoryStore, state: unknown): void {
+  const st = state as { records: unknown[]; settings: MemoryStore["settings"] };
+  (s as unknown as { records: unknown[] }).records = st.records.slice();
+  s.settings = { ...st.settings };
+}

@@ -57,7 +57,8 @@ export class RecordingIndicator implements IndicatorPort {
 export class RecordingLog implements LogPort {
   readonly lines: string[] = [];
   log(level: LogLevel, message: string): void {
-    if (this.lines.length < 2000) this.lines.push(`${level}: ${message}`);
+    if (this.lines.length >= 2000) this.lines.splice(0, 1000); // keep the recent ones
+    this.lines.push(`${level}: ${message}`);
   }
 }
 
@@ -75,9 +76,9 @@ export interface Rig {
   readonly sessions: Sessions;
 }
 
-export function makeRig(o: { seed?: number; config?: Partial<SpeakerConfig>; settings?: Partial<SessionSettings>; slots?: number; player?: boolean } = {}): Rig {
+export function makeRig(o: { seed?: number; makeCrypto?: (random: SeededRandom) => CryptoProvider; config?: Partial<SpeakerConfig>; settings?: Partial<SessionSettings>; slots?: number; player?: boolean } = {}): Rig {
   const random = new SeededRandom(o.seed ?? 7);
-  const crypto = createPortableCrypto(random);
+  const crypto = o.makeCrypto ? o.makeCrypto(random) : createPortableCrypto(random);
   const clock = new ManualClock();
   const config: SpeakerConfig = { ...DEFAULT_CONFIG, staticPin: true, dynamicPin: true, ...o.config };
   const store = new MemoryStore(crypto, o.slots ?? 5, o.settings);
