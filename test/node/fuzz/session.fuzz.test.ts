@@ -18,7 +18,7 @@ import { encodeJson } from "../../../modules/protocol/json.js";
 import type { Connection } from "../../../modules/session/connection.js";
 import { makeRig, type Rig } from "../../support/session-parts.js";
 import { TestPeer, type Message } from "../../support/session-peer.js";
-import { loadStore, saveStore } from "../../support/memory-store.js";
+import type { Store, Settings } from "../../../storage/store.js";
 import { SeededRandom } from "../../support/random.js";
 import { createFastCrypto } from "./fast-crypto.js";
 import { Mutator, clone, jsonShape } from "./mutate.js";
@@ -58,7 +58,8 @@ class Fuzz {
   readonly ltIdentity: KeyPair;
   readonly ltPsk: Uint8Array;
   readonly sharedPsk: Uint8Array;
-  readonly baseline: unknown;
+  readonly baseline: SavedState;
+  readonly baselineView: string;
   readonly initPeer: KeyPair;
   peakHeap = 0;
   lastFlip = -1;
@@ -76,7 +77,8 @@ class Fuzz {
     this.rig.store.addRecord(this.ltPsk, lt.serverId);
     this.rig.store.addRecord(this.sharedPsk);
     this.rig.store.updateSettings({ recordModePskId: pskId(this.rig.crypto, this.sharedPsk) });
-    this.baseline = saveStore(this.rig.store);
+    this.baseline = saveState(this.rig.store);
+    this.baselineView = JSON.stringify(viewOf(this.rig.store));
   }
 
   count(k: string): void {
@@ -110,12 +112,14 @@ class Fuzz {
   }
 
   storeUnchanged(what: string): void {
-    const now = JSON.stringify(saveStoreView(this.rig));
-    if (now !== JSON.stringify(viewOf(this.baseline, this.rig))) this.fail(`records or settings changed by ${what}`);
+    if (JSON.stringify(viewOf(this.rig.store)) !== this.baselineView) this.fail(`records or settings changed by ${what}`);
   }
 
+  /** Undo what a legitimate request changed (management ok, unpair, last-playback), through the Store's API. */
   restoreStore(): void {
-    loadStore(this.rig.store, this.baseline);
+    if (JSON.stringify(viewOf(this.rig.store)) === this.baselineView) return;
+    restoreState(this.rig.store, this.baseline);
+    if (JSON.stringify(viewOf(this.rig.store)) !== this.baselineView) this.fail("could not restore the store");
   }
 
   // ------------------------------------------------------------------ cleartext: server/init
@@ -476,7 +480,7 @@ class Fuzz {
     const setup = cur && this.conn() && this.conn()!.phase !== "await_hello" ? cur : this.m.pick(setups);
     const peer = this.session(setup);
     const k = this.m.below(10);
-    const snapshot = JSON.stringify(saveStoreView(this.rig));
+    const snapshot = JSON.stringify(viewOf(this.rig.store));
     if (k <= 2) {
       this.count("binary random type");
       const type = this.m.pick([1, 4, 5, 8, 12, 16, 19, 24, 191, 192, 255]);
@@ -499,7 +503,7 @@ class Fuzz {
     } else {
       this.ciphertextCase(peer);
     }
-    if (JSON.stringify(saveStoreView(this.rig)) !== snapshot) this.fail("a binary case changed the store");
+    if (JSON.stringify(viewOf(this.rig.store)) !== snapshot) this.fail("a binary case changed the store");
     this.invariants();
   }
 
@@ -685,17 +689,40 @@ function oracleActivation(o: { category: string; unpaired: boolean; payload: Rec
   return "goodbye:unauthorized";
 }
 
-function saveStoreView(rig: Rig): unknown {
-  return viewOf(saveStore(rig.store), rig);
+interface SavedState {
+  readonly records: { pskId: string; psk: Uint8Array; serverId?: string }[];
+  readonly settings: Settings;
 }
 
-function viewOf(state: unknown, _rig: Rig): unknown {
-  const s = state as { records: { pskId: string; used: boolean; serverId?: string }[]; settings: Record<string, unknown> };
+function saveState(store: Store): SavedState {
+  return { records: store.list().map((r) => ({ pskId: r.pskId, psk: r.psk.slice(), serverId: r.serverId })), settings: { ...store.settings } };
+}
+
+function restoreState(store: Store, st: SavedState): void {
+  for (const r of st.records) if (!store.findByPskId(r.pskId)) store.addRecord(r.psk, r.serverId);
+  const s = st.settings;
+  store.updateSettings({
+    pairingPsk: s.pairingPsk,
+    staticPin: s.staticPin,
+    pairingPskEnabled: s.pairingPskEnabled,
+    staticPinEnabled: s.staticPinEnabled,
+    dynamicPinEnabled: s.dynamicPinEnabled,
+    minPinLength: s.minPinLength,
+    unpairedAccess: s.unpairedAccess,
+    staticDelayMs: s.staticDelayMs,
+    lastPlaybackServerId: s.lastPlaybackServerId,
+    ...(s.recordModePskId ? { recordModePskId: s.recordModePskId } : {}),
+  });
+  for (const r of store.list()) if (!st.records.some((x) => x.pskId === r.pskId)) store.removeRecord(r.pskId);
+}
+
+/** Records and settings, `used` flags aside (bookkeeping of legitimate sessions, the setups set them). */
+function viewOf(store: Store): unknown {
   const hex = (b: unknown) => (b instanceof Uint8Array ? Buffer.from(b).toString("hex") : b);
+  const st = store.settings as unknown as Record<string, unknown>;
   const settings: Record<string, unknown> = {};
-  for (const k of Object.keys(s.settings).sort()) settings[k] = k === "identity" ? hex((s.settings.identity as KeyPair).publicKey) : hex(s.settings[k]);
-  // `used` flags are bookkeeping of legitimate authenticated sessions (the setups themselves set them)
-  return { records: s.records.map((r) => ({ pskId: r.pskId, serverId: r.serverId })), settings };
+  for (const k of Object.keys(st).sort()) settings[k] = k === "identity" ? hex((st.identity as KeyPair).publicKey) : hex(st[k]);
+  return { records: store.list().map((r) => ({ pskId: r.pskId, serverId: r.serverId })), settings };
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
