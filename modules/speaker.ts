@@ -134,7 +134,9 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
 
   return {
     clientId,
-    port,
+    get port() {
+      return wss.port; // known once the host has bound it (config port 0: a free one)
+    },
     sessions: live,
     store,
     stop(reason: "shutdown" | "restart" = "shutdown"): void {
