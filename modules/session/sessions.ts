@@ -212,6 +212,7 @@ export class Sessions implements SessionHub {
     const verdict = arbitrate(h ? { activities: h.activities, serverId: h.serverId } : null, { activities, serverId: c.serverId }, this.store.settings.lastPlaybackServerId);
     if (verdict === "admit") {
       this.holder = c;
+      this.o.indicator.cue("connected");
       if (h) {
         this.connectionEvent(h, "displaced", { by: c.serverId });
         h.displace();
@@ -271,7 +272,10 @@ export class Sessions implements SessionHub {
   closed(c: Connection): void {
     const i = this.connections.indexOf(c);
     if (i >= 0) this.connections.splice(i, 1);
-    if (this.holder === c) this.holder = null;
+    if (this.holder === c) {
+      this.holder = null;
+      if (!this.stopped) this.o.indicator.cue("disconnected");
+    }
     if (this.playerOwner === c) this.releasePlayer(c);
   }
 
