@@ -1,0 +1,66 @@
+# Builds, on the desktop, what proves the native crypto backend here (test/native/run.ts drives it):
+#   $(OUT)/crypto-test      the C core's unit tests (Mbed TLS's PSA API from libmbedtls-dev; libsodium-dev as
+#                           the independent implementation of the differential test)
+#   $(OUT)/xs-native-host   the XS engine of @agoric/xsnap (same sources and flags as its `xsnap` CLI) with the
+#                           XS binding of the core linked in; -rdynamic exports the host functions to dlsym
+#
+#   make -f test/native/native.mk XSNAP=<@agoric/xsnap folder> OUT=<build folder> [-j2]
+
+ifndef XSNAP
+$(error XSNAP (the @agoric/xsnap package folder) is required)
+endif
+ifndef OUT
+$(error OUT (the build folder) is required)
+endif
+ifneq ($(VERBOSE),1)
+MAKEFLAGS += --silent
+endif
+
+HERE := $(dir $(lastword $(MAKEFILE_LIST)))
+ROOT := $(abspath $(HERE)/../..)
+CORE_DIR := $(ROOT)/drivers/crypto
+XS_DIR := $(XSNAP)/moddable/xs
+PLATFORM_DIR := $(XSNAP)/xsnap-native/xsnap/sources
+TMP := $(OUT)/obj
+
+# The xsnap CLI's release flags (xsnap-native/xsnap/makefiles/lin/xsnap.mk), so engine costs match the xsnap runs.
+XS_OPTIONS = -fno-common -DINCLUDE_XSPLATFORM -DXSPLATFORM=\"xsnapPlatform.h\" -DmxLockdown=1 -DmxMetering=1 \
+	-DmxParse=1 -DmxProfile=1 -DmxRun=1 -DmxSloppy=1 -DmxSnapshot=1 -DmxRegExpUnicodePropertyEscapes=1 \
+	-DmxStringNormalize=1 -DmxMinusZero=1 -DmxBoundsCheck=1 -O3 \
+	-I$(XS_DIR)/includes -I$(XS_DIR)/platforms -I$(XS_DIR)/sources -I$(PLATFORM_DIR) \
+	-Wno-misleading-indentation -Wno-implicit-fallthrough
+# Our C: warnings on, the optimisation level Moddable uses for the ESP32 (-Os).
+OUR_OPTIONS = -Os -Wall -Wextra -Wno-unused-parameter -I$(CORE_DIR)
+
+XS_SOURCES = xsAll xsAPI xsArguments xsArray xsAtomics xsBigInt xsBoolean xsCode xsCommon xsDataView xsDate \
+	xsDebug xsDefaults xsError xsFunction xsGenerator xsGlobal xsJSON xsLexical xsLockdown xsMapSet xsMarshall \
+	xsMath xsMemory xsModule xsNumber xsObject xsPlatforms xsProfile xsPromise xsProperty xsProxy xsRegExp xsRun \
+	xsScope xsScript xsSnapshot xsSourceMap xsString xsSymbol xsSyntaxical xsTree xsType xsdtoa xsre xsmc
+XS_OBJECTS = $(addprefix $(TMP)/xs/,$(addsuffix .o,$(XS_SOURCES) xsnapPlatform))
+
+all: $(OUT)/crypto-test $(OUT)/xs-native-host
+
+$(TMP)/xs/%.o: $(XS_DIR)/sources/%.c | $(TMP)/xs
+	$(CC) $< $(XS_OPTIONS) -c -o $@
+$(TMP)/xs/xsnapPlatform.o: $(PLATFORM_DIR)/xsnapPlatform.c | $(TMP)/xs
+	$(CC) $< $(XS_OPTIONS) -c -o $@
+
+$(TMP)/sendspin_crypto_psa.o: $(CORE_DIR)/sendspin_crypto_psa.c $(CORE_DIR)/sendspin_crypto.h | $(TMP)
+	$(CC) $< $(OUR_OPTIONS) -c -o $@
+$(TMP)/xs_sendspin_crypto.o: $(CORE_DIR)/xs_sendspin_crypto.c $(CORE_DIR)/sendspin_crypto.h | $(TMP)
+	$(CC) $< $(XS_OPTIONS) $(OUR_OPTIONS) -c -o $@
+$(TMP)/xs-native-host.o: $(HERE)/host/xs-native-host.c | $(TMP)
+	$(CC) $< $(XS_OPTIONS) -Wall -c -o $@
+$(TMP)/crypto-test.o: $(HERE)/crypto-test.c $(CORE_DIR)/sendspin_crypto.h | $(TMP)
+	$(CC) $< $(OUR_OPTIONS) -c -o $@
+
+$(OUT)/crypto-test: $(TMP)/crypto-test.o $(TMP)/sendspin_crypto_psa.o
+	$(CC) $^ -lmbedcrypto -lsodium -o $@
+
+$(OUT)/xs-native-host: $(XS_OBJECTS) $(TMP)/xs-native-host.o $(TMP)/xs_sendspin_crypto.o $(TMP)/sendspin_crypto_psa.o
+	$(CC) -rdynamic $^ -lmbedcrypto -ldl -lm -lpthread -o $@
+
+$(TMP) $(TMP)/xs:
+	mkdir -p $@
+
+.PHONY: all
