@@ -15,7 +15,7 @@
 // The hashes, HMAC and X25519 come from the CryptoProvider (a native backend can serve them); only the
 // Elligator 2 map is ours, over @noble/curves' field arithmetic (BigInt). It runs once per pairing attempt.
 
-import { Field } from "@noble/curves/abstract/modular.js";
+import { Field, pow2 } from "@noble/curves/abstract/modular.js";
 import { concatBytes, constantTimeEqual, wipe } from "../modules/util/bytes.js";
 import { utf8Encode } from "../modules/util/utf8.js";
 import type { CryptoProvider } from "./provider.js";
@@ -75,8 +75,28 @@ const P = (1n << 255n) - 19n;
 const Fp = Field(P);
 const A = 486662n;
 const Z = 2n;
-const LEGENDRE_EXP = (P - 1n) >> 1n;
-const INVERSE_EXP = P - 2n;
+
+/**
+ * x^(2^252 − 3) by the usual Curve25519 addition chain (254 squarings, 11 multiplications), and x³ on
+ * the way. Both exponents the map needs derive from it: p − 2 = 8·(2^252 − 3) + 3 (inverse) and
+ * (p − 1)/2 = 4·(2^252 − 3) + 2 (Legendre symbol). A fixed chain instead of the generic
+ * square-and-multiply, which also multiplies for each of the ~250 set bits of those exponents: on the
+ * rv32imc count it halves the map's cost (see README, bench:chip).
+ */
+function powP58(x: bigint): { t: bigint; x3: bigint } {
+  const sq = (a: bigint, n: bigint) => pow2(a, n, P);
+  const x3 = Fp.mul(Fp.sqr(x), x); // 2^2 − 1
+  const b4 = Fp.mul(sq(x3, 2n), x3); // 2^4 − 1
+  const b5 = Fp.mul(sq(b4, 1n), x); // 2^5 − 1
+  const b10 = Fp.mul(sq(b5, 5n), b5);
+  const b20 = Fp.mul(sq(b10, 10n), b10);
+  const b40 = Fp.mul(sq(b20, 20n), b20);
+  const b80 = Fp.mul(sq(b40, 40n), b40);
+  const b160 = Fp.mul(sq(b80, 80n), b80);
+  const b240 = Fp.mul(sq(b160, 80n), b80);
+  const b250 = Fp.mul(sq(b240, 10n), b10); // 2^250 − 1
+  return { t: Fp.mul(sq(b250, 2n), x), x3 }; // 2^252 − 3
+}
 
 /** decodeUCoordinate(bytes, 255) from RFC 7748: little-endian, bit 255 cleared, reduced mod p. */
 function decodeUCoordinate(b: Uint8Array): bigint {
@@ -99,16 +119,17 @@ function encodeUCoordinate(u: bigint): Uint8Array {
  * Map 32 bytes to the u-coordinate of a Curve25519 point: decodeUCoordinate, then Elligator 2.
  * x1 = -A / (1 + Z r²); x = x1 when x1³ + A x1² + x1 is a square, else -x1 - A. The denominator is never
  * zero (-1/2 is not a square mod p) and neither is the curve expression (A² - 4 is not a square), so the
- * Legendre symbol is ±1. Inversion by Fermat and a select instead of a branch keep the work independent
- * of the (PIN-derived) input, as far as BigInt arithmetic allows.
+ * Legendre symbol is ±1. Inversion by Fermat (fixed addition chains) and a select instead of a branch
+ * keep the work independent of the (PIN-derived) input, as far as BigInt arithmetic allows.
  */
 export function elligator2Curve25519(rBytes: Uint8Array): Uint8Array {
   if (rBytes.length !== 32) throw new RangeError("elligator2: input must be 32 bytes");
   const r = decodeUCoordinate(rBytes);
   const den = Fp.add(Fp.ONE, Fp.mul(Fp.sqr(r), Z));
-  const x1 = Fp.neg(Fp.mul(Fp.pow(den, INVERSE_EXP), A));
+  const d = powP58(den);
+  const x1 = Fp.neg(Fp.mul(Fp.mul(pow2(d.t, 3n, P), d.x3), A)); // -A · den^(p-2)
   const gx1 = Fp.mul(x1, Fp.add(Fp.mul(x1, Fp.add(x1, A)), Fp.ONE));
-  const isSquare = Fp.eql(Fp.pow(gx1, LEGENDRE_EXP), Fp.ONE);
+  const isSquare = Fp.eql(Fp.mul(pow2(powP58(gx1).t, 2n, P), Fp.sqr(gx1)), Fp.ONE); // gx1^((p-1)/2)
   const x2 = Fp.sub(Fp.neg(x1), A);
   return encodeUCoordinate(Fp.cmov(x2, x1, isSquare));
 }

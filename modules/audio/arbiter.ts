@@ -72,6 +72,10 @@ export class AudioArbiter {
       nextPlayTimeUs(): number {
         return sink.nextPlayTimeUs();
       },
+      latencyUs(): number {
+        return sink.latencyUs();
+      },
+      allocate: sink.allocate ? (bytes: number) => sink.allocate!(bytes) : undefined,
       flush(): void {
         if (!self.prompt) sink.flush();
       },

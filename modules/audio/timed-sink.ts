@@ -74,6 +74,15 @@ export class TimedSink implements AudioSinkPort {
     return this.queue.nextPlayTimeUs();
   }
 
+  latencyUs(): number {
+    return this.queue.latencyUs;
+  }
+
+  /** Audio memory for the player: plain shared memory on the desktop. */
+  allocate(bytes: number): Uint8Array {
+    return new Uint8Array(new SharedArrayBuffer(bytes));
+  }
+
   flush(): void {
     this.queue.drop();
   }

@@ -3,7 +3,8 @@
 // Everything parsed here is hostile: strict types, strict base64url, bounded sizes, never throws.
 
 import { base64urlDecode, base64urlEncode } from "../util/base64url.js";
-import { utf8Decode, utf8Encode } from "../util/utf8.js";
+import { utf8Encode } from "../util/utf8.js";
+import { parseJsonObject } from "./json.js";
 
 export const NOISE_HANDSHAKE = "noise/handshake";
 
@@ -41,17 +42,9 @@ export function message2Payload(): Uint8Array {
   return utf8Encode("{}");
 }
 
+/** Bounded parse (json.ts): the payload of message 1 is chosen by an unauthenticated peer in the first handshake. */
 function parseObject(bytes: Uint8Array): Record<string, unknown> | undefined {
-  const text = utf8Decode(bytes);
-  if (text === undefined) return undefined;
-  let v: unknown;
-  try {
-    v = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return undefined;
-  return v as Record<string, unknown>;
+  return parseJsonObject(bytes);
 }
 
 /**
@@ -61,7 +54,7 @@ function parseObject(bytes: Uint8Array): Record<string, unknown> | undefined {
 export function parseMessage1Payload(bytes: Uint8Array): string | undefined {
   const o = parseObject(bytes);
   if (o === undefined) return undefined;
-  const id = o.psk_id;
+  const id = Object.prototype.hasOwnProperty.call(o, "psk_id") ? o.psk_id : undefined;
   return typeof id === "string" && base64urlDecode(id, 32) !== undefined ? id : undefined;
 }
 

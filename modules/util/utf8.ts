@@ -46,26 +46,58 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
       continue;
     }
     if (i > run) s += asciiRun(bytes, run, i);
-    let c: number;
-    let need: number;
-    let min: number;
-    if (b0 >= 0xc2 && b0 <= 0xdf) { c = b0 & 0x1f; need = 1; min = 0x80; }
-    else if (b0 >= 0xe0 && b0 <= 0xef) { c = b0 & 0x0f; need = 2; min = 0x800; }
-    else if (b0 >= 0xf0 && b0 <= 0xf4) { c = b0 & 0x07; need = 3; min = 0x10000; }
-    else return undefined;
-    if (i + need >= end) return undefined; // truncated sequence
-    for (let k = 1; k <= need; k++) {
-      const b = bytes[i + k];
-      if ((b & 0xc0) !== 0x80) return undefined;
-      c = (c << 6) | (b & 0x3f);
-    }
-    if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return undefined;
+    const n = sequenceLength(bytes, i, end);
+    if (n === 0) return undefined;
+    let c = b0 & (n === 2 ? 0x1f : n === 3 ? 0x0f : 0x07);
+    for (let k = 1; k < n; k++) c = (c << 6) | (bytes[i + k] & 0x3f);
     s += String.fromCodePoint(c);
-    i += need + 1;
+    i += n;
     run = i;
   }
   if (end > run) s += asciiRun(bytes, run, end);
   return s;
+}
+
+/**
+ * Whether bytes[start, end) is well-formed UTF-8 under the same strict rules as utf8Decode, without
+ * building a string (WebSocket text frames are validated, then handed on as their exact bytes).
+ */
+export function utf8Valid(bytes: Uint8Array, start = 0, end = bytes.length): boolean {
+  let i = start;
+  while (i < end) {
+    if (bytes[i] < 0x80) {
+      i++;
+      continue;
+    }
+    const n = sequenceLength(bytes, i, end);
+    if (n === 0) return false;
+    i += n;
+  }
+  return true;
+}
+
+/**
+ * Length (2..4) of the well-formed multi-byte sequence that starts at bytes[i] (a byte >= 0x80), or 0
+ * when it is malformed: a bad lead byte, a missing or bad continuation byte, an overlong form, a
+ * surrogate or a code point above U+10FFFF.
+ */
+function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
+  const b0 = bytes[i];
+  let c: number;
+  let need: number;
+  let min: number;
+  if (b0 >= 0xc2 && b0 <= 0xdf) { c = b0 & 0x1f; need = 1; min = 0x80; }
+  else if (b0 >= 0xe0 && b0 <= 0xef) { c = b0 & 0x0f; need = 2; min = 0x800; }
+  else if (b0 >= 0xf0 && b0 <= 0xf4) { c = b0 & 0x07; need = 3; min = 0x10000; }
+  else return 0;
+  if (i + need >= end) return 0; // truncated sequence
+  for (let k = 1; k <= need; k++) {
+    const b = bytes[i + k];
+    if ((b & 0xc0) !== 0x80) return 0;
+    c = (c << 6) | (b & 0x3f);
+  }
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
+  return need + 1;
 }
 
 function asciiRun(bytes: Uint8Array, from: number, to: number): string {

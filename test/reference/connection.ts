@@ -125,6 +125,15 @@ interface Waiter {
   timer: NodeJS.Timeout;
 }
 
+interface ConditionWaiter {
+  test: () => boolean;
+  resolve: () => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  poll: NodeJS.Timeout;
+  what: string;
+}
+
 interface Deferred<T> {
   promise: Promise<T>;
   resolve: (v: T) => void;
@@ -173,7 +182,7 @@ export class ServerConnection {
 
   private inbox: InMessage[] = [];
   private waiters: Waiter[] = [];
-  private conditions: { test: () => boolean; resolve: () => void; reject: (e: Error) => void; timer: NodeJS.Timeout; what: string }[] = [];
+  private conditions: ConditionWaiter[] = [];
 
   // handshake
   private initDeferred = deferred<JsonObject>();
@@ -210,6 +219,10 @@ export class ServerConnection {
   /** client/state merged as the spec's delta rules say (player object merged field by field). */
   clientState: JsonObject | null = null;
   private managementInFlight: string | null = null;
+  private playerStateSeen = false;
+  private playerWasActive = false;
+  /** management/* requests sent (by manage() or raw send) not yet answered. */
+  private managementOutstanding = 0;
 
   /** Reply to client/time automatically (default true); `timeReplyDelayMs` holds replies back. */
   autoTime = true;
@@ -374,11 +387,13 @@ export class ServerConnection {
     if (a.active_roles !== undefined) payload.active_roles = a.active_roles;
     if (a.selected_pair_method !== undefined) payload.selected_pair_method = a.selected_pair_method;
     this.send("server/activate", payload);
+    this.playerWasActive = this.roleActive("player@v1");
     this.activation = {
       activities: [...a.activities],
       active_roles: a.active_roles ?? this.activation?.active_roles ?? [],
       selected_pair_method: a.selected_pair_method,
     };
+    if (!this.roleActive("player@v1")) this.playerStateSeen = false;
   }
 
   /** True when `role` (e.g. "player@v1") is in the active roles of the last activation. */
@@ -461,6 +476,7 @@ export class ServerConnection {
 
   private sendMessageFrames(type: string, payload: unknown): void {
     const body = encodeEnvelope(type, payload);
+    if (type.startsWith("management/")) this.managementOutstanding++;
     this.sealAndSend(messageFrames(TYPE_JSON, body));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "message", type, payload, bytes: body.length });
   }
@@ -556,18 +572,26 @@ export class ServerConnection {
     if (this.closeInfo_) return Promise.reject(new ConnectionClosed(this.closeInfo_, what));
     const timeoutMs = o.timeoutMs ?? this.server.timeoutMs;
     return new Promise((resolve, reject) => {
-      const w = {
+      const w: ConditionWaiter = {
         test: condition,
         resolve,
         reject,
         what,
         timer: setTimeout(() => {
-          this.conditions = this.conditions.filter((x) => x !== w);
+          this.dropCondition(w);
           reject(new WaitTimeout(`${what} did not hold within ${timeoutMs} ms`));
         }, timeoutMs),
+        // Also polled, for conditions on state outside this connection (the speaker's, another connection's).
+        poll: setInterval(() => this.checkConditions(), 10),
       };
       this.conditions.push(w);
     });
+  }
+
+  private dropCondition(w: ConditionWaiter): void {
+    this.conditions = this.conditions.filter((x) => x !== w);
+    clearTimeout(w.timer);
+    clearInterval(w.poll);
   }
 
   /** Unconsumed messages (not taken by next()), oldest first. */
@@ -747,7 +771,8 @@ export class ServerConnection {
         this.lastPairAbort = typeof p.reason === "string" ? p.reason : String(p.reason);
         break;
       case "management/result":
-        if (!this.managementInFlight) this.violations.push("management/result with no request in flight");
+        if (this.managementOutstanding === 0) this.violations.push("management/result with no request in flight");
+        else this.managementOutstanding--;
         break;
     }
     this.deliver(m);
@@ -788,22 +813,24 @@ export class ServerConnection {
 
   private mergeState(p: JsonObject): void {
     const first = this.clientState === null;
-    if (first) {
-      if (!("state" in p)) this.violations.push("initial client/state lacks `state`");
-      if (this.roleActive("player@v1")) {
+    if (first && !("state" in p)) this.violations.push("initial client/state lacks `state`");
+    const playerActive = this.roleActive("player@v1");
+    if (playerActive && !this.playerStateSeen) {
+      // "When a role becomes active in active_roles, send its full state."
+      if (first && !isObject(p.player)) this.violations.push("initial client/state of an active player lacks `player`");
+      if (isObject(p.player)) {
+        this.playerStateSeen = true;
         const pl = p.player;
-        if (!isObject(pl)) this.violations.push("initial client/state of an active player lacks `player`");
-        else {
-          for (const k of ["static_delay_ms", "required_lead_time_ms", "min_buffer_ms"]) if (!(k in pl)) this.violations.push(`initial client/state player lacks \`${k}\``);
-          const sup = (this.clientHello?.["player@v1_support"] as JsonObject | undefined)?.supported_commands;
-          if (Array.isArray(sup)) {
-            if (sup.includes("volume") && !("volume" in pl)) this.violations.push("initial client/state player lacks `volume` (volume supported)");
-            if (sup.includes("mute") && !("muted" in pl)) this.violations.push("initial client/state player lacks `muted` (mute supported)");
-          }
+        for (const k of ["static_delay_ms", "required_lead_time_ms", "min_buffer_ms"]) if (!(k in pl)) this.violations.push(`first player state lacks \`${k}\``);
+        const sup = (this.clientHello?.["player@v1_support"] as JsonObject | undefined)?.supported_commands;
+        if (Array.isArray(sup)) {
+          if (sup.includes("volume") && !("volume" in pl)) this.violations.push("first player state lacks `volume` (volume supported)");
+          if (sup.includes("mute") && !("muted" in pl)) this.violations.push("first player state lacks `muted` (mute supported)");
         }
       }
     }
-    if ("player" in p && !this.roleActive("player@v1")) this.violations.push("client/state carries `player` while player@v1 is not active");
+    // Tolerate the race with an activation that just removed the role (the speaker may not have read it yet).
+    if ("player" in p && !playerActive && !this.playerWasActive) this.violations.push("client/state carries `player` while player@v1 is not active");
     const merged: JsonObject = { ...(this.clientState ?? {}) };
     for (const [k, v] of Object.entries(p)) {
       const old = merged[k];
@@ -835,14 +862,12 @@ export class ServerConnection {
       try {
         ok = w.test();
       } catch (e) {
-        this.conditions = this.conditions.filter((x) => x !== w);
-        clearTimeout(w.timer);
+        this.dropCondition(w);
         w.reject(e as Error);
         continue;
       }
       if (ok) {
-        this.conditions = this.conditions.filter((x) => x !== w);
-        clearTimeout(w.timer);
+        this.dropCondition(w);
         w.resolve();
       }
     }
@@ -875,8 +900,8 @@ export class ServerConnection {
       clearTimeout(w.timer);
       w.reject(new ConnectionClosed(info, w.what));
     }
-    for (const w of this.conditions.splice(0)) {
-      clearTimeout(w.timer);
+    for (const w of this.conditions.slice()) {
+      this.dropCondition(w);
       w.reject(new ConnectionClosed(info, w.what));
     }
     const e = new ConnectionClosed(info, "the handshake");

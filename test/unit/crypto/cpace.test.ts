@@ -15,6 +15,7 @@ import { fromHex, toHex } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
 import { describeEachBackend } from "../../support/backends.js";
+import { Field, FpIsSquare } from "@noble/curves/abstract/modular.js";
 import { CPACE_CASES, DRAFT_CASE, DRAFT_GENERATOR_STRING, ELLIGATOR2_CASES, LOW_ORDER_CASES, LOW_ORDER_SCALAR, type CPaceCase } from "./vectors/cpace.js";
 
 function options(c: CPaceCase, scalar: string): CPaceOptions {
@@ -47,6 +48,32 @@ describeEachBackend("cpace", (crypto) => {
   test("every elligator2 vector maps r to its u-coordinate", () => {
     for (const { r, x } of ELLIGATOR2_CASES) assert.equal(toHex(elligator2Curve25519(fromHex(r))), x, `r=${r}`);
     report(`cpace: ${ELLIGATOR2_CASES.length} elligator2 vectors`);
+  });
+
+  test("elligator2 agrees with a reference built on noble's inversion and square test (both branches)", () => {
+    // Independent oracle: Euclidean inversion and noble's Legendre test instead of our addition chains.
+    const P = (1n << 255n) - 19n;
+    const F = Field(P);
+    const A = 486662n;
+    const rnd = new SeededRandom(23);
+    let squares = 0;
+    const N = 64;
+    for (let i = 0; i < N; i++) {
+      const bytes = rnd.bytes(32);
+      let r = 0n;
+      for (let k = 31; k >= 0; k--) r = (r << 8n) | BigInt(k === 31 ? bytes[k] & 127 : bytes[k]);
+      r = F.create(r);
+      const x1 = F.neg(F.mul(F.inv(F.add(F.ONE, F.mul(F.sqr(r), 2n))), A));
+      const gx1 = F.add(F.add(F.mul(F.sqr(x1), x1), F.mul(F.sqr(x1), A)), x1);
+      const square = FpIsSquare(F, gx1);
+      if (square) squares++;
+      const x = square ? x1 : F.sub(F.neg(x1), A);
+      let expected = "";
+      for (let k = 0, v = x; k < 32; k++, v >>= 8n) expected += Number(v & 255n).toString(16).padStart(2, "0");
+      assert.equal(toHex(elligator2Curve25519(bytes)), expected, `case ${i}`);
+    }
+    assert.ok(squares > 0 && squares < N, "both branches taken");
+    report(`cpace: elligator2 = reference for ${N} random inputs (${squares} on the square branch)`);
   });
 
   test("every CPace vector: generator, Ya, Yb, ISK, Ta, Tb (both roles)", () => {

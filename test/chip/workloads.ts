@@ -1,0 +1,187 @@
+// The workloads `npm run bench:chip` counts on the rv32imc chip runner. This file is bundled (with the
+// project code it imports) into one script that XS evaluates on the emulated chip; it reaches the host
+// only through the runner's globals: print, chipMark (the instruction-count snapshot) and gc.
+//
+// Protocol per workload: a line "# chip-workload <json>", then four marks: [run(0)] and [run(N)], each
+// after a full collection. The runner takes count(N) − count(0) and divides by N × unitsPerRun.
+
+import { createPortableCrypto } from "../../crypto/portable.js";
+import type { SuiteName } from "../../crypto/provider.js";
+import { CPaceInitiator, CPaceResponder, cpaceSid } from "../../crypto/cpace.js";
+import { pinPrs } from "../../crypto/pin.js";
+import { generateKeyPair } from "../../crypto/ids.js";
+import { NoiseKKpsk2 } from "../../crypto/noise.js";
+import { SENTINEL_PSK } from "../../crypto/ids.js";
+import { utf8Encode } from "../../modules/util/utf8.js";
+import { SeededRandom } from "../support/random.js";
+import { MemoryFlash } from "../../storage/flash-memory.js";
+import { Store } from "../../storage/store.js";
+
+declare function print(...values: unknown[]): void;
+declare function chipMark(): void;
+declare function gc(): void;
+declare const CHIP_FILTER: string;
+
+interface Workload {
+  name: string;
+  /** What one unit is ("byte", "op", "chunk"...). */
+  unit: string;
+  /** Units one iteration processes (bytes per message, 1 for an operation). */
+  unitsPerIteration: number;
+  iterations: number;
+  /**
+   * Everything run() needs, prepared outside the counted sections: inputs for iterations + 1 runs (index
+   * `iterations` is the warm-up's), since an input may be consumed (an AEAD message is opened in place).
+   */
+  prepare(): (count: number, first: number) => void;
+  /** Shown under the table: what the count covers. */
+  note: string;
+}
+
+const crypto = createPortableCrypto(new SeededRandom(42));
+const rnd = new SeededRandom(7);
+
+/** One 20 ms chunk of PCM 48 kHz, 16-bit, stereo: the audio path's unit. */
+const CHUNK_PCM_BYTES = 48000 * 2 * 2 / 50;
+
+function aeadOpen(suite: SuiteName, label: string): Workload {
+  const iterations = 2;
+  return {
+    name: `AEAD open ${label} (portable)`,
+    unit: "byte",
+    unitsPerIteration: CHUNK_PCM_BYTES,
+    iterations,
+    prepare() {
+      const aead = crypto.aead(suite, rnd.bytes(32));
+      const messages: Uint8Array[] = [];
+      for (let i = 0; i <= iterations; i++) {
+        const buf = new Uint8Array(CHUNK_PCM_BYTES + 16);
+        buf.set(rnd.bytes(CHUNK_PCM_BYTES));
+        aead.seal(0, i, null, buf, 0, CHUNK_PCM_BYTES);
+        messages.push(buf);
+      }
+      return (count, first) => {
+        for (let i = first; i < first + count; i++) if (aead.open(0, i, null, messages[i], 0, CHUNK_PCM_BYTES + 16) < 0) throw new Error("open failed");
+      };
+    },
+    note: `AEAD open: in place, ${CHUNK_PCM_BYTES}-byte messages (one 20 ms chunk of 48 kHz 16-bit stereo), per plaintext byte; share = at the PCM rate of 192,000 B/s.`,
+  };
+}
+
+const WORKLOADS: Workload[] = [
+  aeadOpen("25519_ChaChaPoly_SHA256", "ChaCha20-Poly1305"),
+  aeadOpen("25519_AESGCM_SHA256", "AES-256-GCM"),
+  {
+    name: "X25519 (portable)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 2,
+    prepare() {
+      const scalar = rnd.bytes(32);
+      const peer = crypto.x25519Base(rnd.bytes(32));
+      return (count) => {
+        for (let i = 0; i < count; i++) crypto.x25519(scalar, peer);
+      };
+    },
+    note: "X25519: one scalar multiplication (noble's BigInt ladder).",
+  },
+  {
+    name: "Noise KKpsk2 responder handshake (ChaChaPoly)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 2,
+    prepare() {
+      const suite: SuiteName = "25519_ChaChaPoly_SHA256";
+      const server = generateKeyPair(crypto);
+      const speaker = generateKeyPair(crypto);
+      const prologue = utf8Encode('{"type":"client/init"}{"type":"server/init"}');
+      const payload1 = utf8Encode('{"psk_id":"GFsV9tLaSQm9HcFWpKsgYQOr7wFTvNUtkmFwuVz3zoo"}');
+      const firstMessages: Uint8Array[] = [];
+      for (let i = 0; i <= 2; i++) {
+        const initiator = NoiseKKpsk2.initiator({ crypto, suite, prologue, s: server, rs: speaker.publicKey, psk: SENTINEL_PSK });
+        firstMessages.push(initiator.writeMessage1(payload1));
+      }
+      const empty = new Uint8Array(0);
+      return (count, first) => {
+        for (let i = first; i < first + count; i++) {
+          const responder = NoiseKKpsk2.responder({ crypto, suite, prologue, s: speaker, rs: server.publicKey });
+          if (!responder.readMessage1(firstMessages[i])) throw new Error("message 1 rejected");
+          responder.setPsk(SENTINEL_PSK);
+          responder.writeMessage2(empty);
+          responder.split();
+        }
+      };
+    },
+    note: "Noise responder: read message 1 (e, es, ss + payload), set the PSK, write message 2 (e, ee, se, psk), split: 5 X25519 ladders (the ephemeral key and 4 DH: es, ss, ee, se) and the HKDF/HMAC-SHA-256 chain.",
+  },
+  {
+    name: "CPace role B (respond, verify Ta, Tb)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 2,
+    prepare() {
+      const sid = cpaceSid(rnd.bytes(32));
+      const prs = pinPrs("12345678");
+      const scalar = rnd.bytes(32);
+      const a = new CPaceInitiator(crypto, { prs, sid });
+      const ya = a.start();
+      const yb = new CPaceResponder(crypto, { prs, sid, scalar }).respond(ya);
+      if (!yb || !a.receive(yb)) throw new Error("cpace setup failed");
+      const ta = a.initiatorTag();
+      return (count) => {
+        for (let i = 0; i < count; i++) {
+          const b = new CPaceResponder(crypto, { prs, sid, scalar });
+          b.respond(ya);
+          if (!b.verifyInitiatorTag(ta)) throw new Error("Ta rejected");
+          b.responderTag();
+        }
+      };
+    },
+    note: "CPace role B: generator (SHA-512 + Elligator 2 over BigInt), 2 X25519, ISK, mac_key, 2 HMAC-SHA-512.",
+  },
+  {
+    name: "Record-table mount (device geometry, full table)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 2,
+    prepare() {
+      // The device's partition: 4 KiB blocks × 4, 8 slots, every free slot filled, settings changed once.
+      const defaults = { staticPinEnabled: true, dynamicPinEnabled: true, minPinLength: 6, unpairedAccess: false };
+      const options = { slots: 8, crypto, defaults, log: () => {} };
+      const flash = new MemoryFlash({ blockSize: 4096, blocks: 4 });
+      const store = Store.mount(flash, options);
+      for (let i = 0; store.accounting().free > 0; i++) {
+        const result = store.addRecord(rnd.bytes(32), i % 2 ? undefined : "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8");
+        if (result !== "ok") throw new Error(`addRecord ${i}: ${result}`);
+      }
+      store.updateSettings({ staticDelayMs: 25 });
+      const images: MemoryFlash[] = [];
+      for (let i = 0; i <= 2; i++) images.push(flash.clone());
+      return (count, first) => {
+        for (let i = first; i < first + count; i++) Store.mount(images[i], options);
+      };
+    },
+    note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash.",
+  },
+];
+
+function main(): void {
+  const filter = typeof CHIP_FILTER === "string" ? CHIP_FILTER : "";
+  for (const w of WORKLOADS) {
+    if (filter && !w.name.includes(filter)) continue;
+    const run = w.prepare();
+    run(1, w.iterations); // warm-up: first-call costs (lazy tables, shapes) stay out of the counts
+    print("# chip-workload " + JSON.stringify({ name: w.name, unit: w.unit, unitsPerIteration: w.unitsPerIteration, iterations: w.iterations, note: w.note }));
+    gc();
+    chipMark();
+    run(0, 0);
+    chipMark();
+    gc();
+    chipMark();
+    run(w.iterations, 0);
+    chipMark();
+  }
+  print("# chip-done");
+}
+
+main();

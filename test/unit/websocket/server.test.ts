@@ -1,0 +1,324 @@
+import { assert, describe, report, test } from "../../harness.js";
+import { WebSocketServer, type WebSocketServerOptions, type WsConnection } from "../../../modules/websocket/server.js";
+import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from "../../../modules/websocket/frames.js";
+import { concatBytes } from "../../../modules/util/bytes.js";
+import { utf8Decode, utf8Encode } from "../../../modules/util/utf8.js";
+import { ManualClock } from "../../support/clock.js";
+import { MemoryListener, type MemoryPeer } from "../../support/memory-listener.js";
+import { ServerStreamReader, clientFrame, closePayload, upgradeRequest } from "../../support/ws-peer.js";
+
+interface Rig {
+  clock: ManualClock;
+  listener: MemoryListener;
+  server: WebSocketServer;
+  conns: WsConnection[];
+  log: string[];
+}
+
+/** A server whose connections echo every message and record what happened. */
+function rig(o: Partial<WebSocketServerOptions> = {}, setup?: (c: WsConnection, log: string[]) => void): Rig {
+  const clock = new ManualClock();
+  const listener = new MemoryListener();
+  const conns: WsConnection[] = [];
+  const log: string[] = [];
+  const server = new WebSocketServer(listener, {
+    port: 8928,
+    path: "/sendspin",
+    maxMessageBytes: 70_000,
+    maxBufferedBytes: 80_000,
+    maxConnections: 3,
+    clock,
+    onConnection: (c) => {
+      conns.push(c);
+      c.onText = (t) => {
+        log.push("text:" + utf8Decode(t));
+        c.sendText(t);
+      };
+      c.onBinary = (b) => {
+        log.push("binary:" + b.length);
+        c.sendBinary(b);
+      };
+      c.onClose = (code) => log.push("close:" + code);
+      c.onWritable = () => log.push("writable");
+      setup?.(c, log);
+    },
+    ...o,
+  });
+  return { clock, listener, server, conns, log };
+}
+
+function open(r: Rig, window?: number): { peer: MemoryPeer; reader: ServerStreamReader } {
+  const peer = r.listener.connect(window);
+  const reader = new ServerStreamReader();
+  peer.send(upgradeRequest());
+  reader.push(peer.take());
+  assert.equal(reader.status, 101);
+  return { peer, reader };
+}
+
+describe("websocket server (in-memory transport)", () => {
+  test("upgrade, echo text and binary, close handshake started by the peer", () => {
+    const r = rig();
+    const { peer, reader } = open(r);
+    assert.equal(reader.header("Sec-WebSocket-Accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert.equal(r.conns.length, 1);
+    assert.equal(r.conns[0].remoteAddress, "127.0.0.1");
+    peer.send(clientFrame(OP_TEXT, utf8Encode("{\"type\":\"client/init\"}")));
+    peer.send(clientFrame(OP_BINARY, new Uint8Array(70_000).fill(7)));
+    peer.send(clientFrame(OP_CLOSE, closePayload(1000, "done")));
+    reader.push(peer.take());
+    assert.deepEqual(r.log, ["text:{\"type\":\"client/init\"}", "binary:70000", "close:1000"]);
+    assert.equal(reader.events.length, 3);
+    assert.equal(reader.events[0].kind, "text");
+    assert.equal(reader.events[1].kind, "binary");
+    assert.deepEqual(reader.closeCodes(), [1000]);
+    assert.ok(peer.serverClosed, "the server ends TCP after echoing the close");
+    assert.equal(r.server.connectionCount, 0);
+    assert.equal(r.clock.pendingTimers(), 0);
+  });
+
+  test("the whole exchange gives the same result for every split of the client's bytes", () => {
+    const text = utf8Encode("ünïcödé ♪");
+    const stream = concatBytes(
+      upgradeRequest(),
+      clientFrame(OP_TEXT, text),
+      clientFrame(OP_BINARY, new Uint8Array(200).fill(3), { fin: false }),
+      clientFrame(OP_PING, utf8Encode("hi")),
+      clientFrame(OP_CONTINUATION, new Uint8Array(100).fill(4)),
+      clientFrame(OP_CLOSE, closePayload(1001)),
+    );
+    let runs = 0;
+    let expected = "";
+    for (let cut = 0; cut <= stream.length; cut++) {
+      const r = rig();
+      const peer = r.listener.connect();
+      peer.sendSplit(stream, [cut]);
+      const reader = new ServerStreamReader();
+      reader.push(peer.take());
+      const summary = JSON.stringify([reader.status, r.log, reader.events.map((e) => e.kind + ("opcode" in e ? e.opcode : "") + ":" + ("data" in e ? e.data.length : 0)), peer.serverClosed]);
+      if (cut === 0) expected = summary;
+      assert.equal(summary, expected, `cut at ${cut}`);
+      runs++;
+    }
+    assert.ok(expected.includes("pong") || expected.includes(`control${OP_PONG}:2`), expected);
+    assert.ok(expected.includes("close:1001"), expected);
+    report(`server exchange of ${stream.length} bytes replayed at ${runs} cut points`);
+  });
+
+  test("wrong path 404, bad upgrade 400, then the connection closes and frees its slot", () => {
+    const r = rig();
+    for (const [req, status] of [
+      [upgradeRequest("/nope"), 404],
+      [upgradeRequest("/sendspin", { version: "7" }), 426],
+      [utf8Encode("GET /sendspin HTTP/1.1\r\nHost: x\r\n\r\n"), 400],
+      [utf8Encode("hello\r\n\r\n"), 400],
+    ] as [Uint8Array, number][]) {
+      const peer = r.listener.connect();
+      peer.send(req);
+      const reader = new ServerStreamReader();
+      reader.push(peer.take());
+      assert.equal(reader.status, status);
+      assert.ok(peer.serverClosed);
+    }
+    assert.equal(r.conns.length, 0);
+    assert.equal(r.server.connectionCount, 0);
+  });
+
+  test("slowloris: a request head trickling in is cut off by the handshake timeout (408)", () => {
+    const r = rig({ handshakeTimeoutMs: 5000 });
+    const peer = r.listener.connect();
+    const req = upgradeRequest();
+    for (let i = 0; i < 40; i++) {
+      peer.send(req.subarray(i, i + 1));
+      r.clock.advanceMs(100);
+    }
+    assert.ok(!peer.serverClosed);
+    r.clock.advanceMs(1000);
+    assert.ok(peer.serverClosed);
+    const reader = new ServerStreamReader();
+    reader.push(peer.take());
+    assert.equal(reader.status, 408);
+    assert.equal(r.server.connectionCount, 0);
+  });
+
+  test("an endless header is cut off at maxHeaderBytes (431)", () => {
+    const r = rig({ maxHeaderBytes: 1024 });
+    const peer = r.listener.connect();
+    peer.send(utf8Encode("GET /sendspin HTTP/1.1\r\n"));
+    for (let i = 0; i < 100 && !peer.serverClosed; i++) peer.send(utf8Encode("X-Filler: aaaaaaaaaaaaaaaa\r\n"));
+    assert.ok(peer.serverClosed);
+    const reader = new ServerStreamReader();
+    reader.push(peer.take());
+    assert.equal(reader.status, 431);
+  });
+
+  test("the connection cap: one more is answered 503 and closed; a freed slot is reused", () => {
+    const r = rig({ maxConnections: 2 });
+    const a = open(r);
+    open(r);
+    const extra = r.listener.connect();
+    const reader = new ServerStreamReader();
+    reader.push(extra.take());
+    assert.equal(reader.status, 503);
+    assert.ok(extra.serverClosed);
+    assert.equal(r.server.connectionCount, 2);
+    a.peer.closeFromPeer();
+    assert.deepEqual(r.log, ["close:1006"]);
+    open(r);
+    assert.equal(r.server.connectionCount, 2);
+    // sockets beyond the cap that cannot even be answered (no send space) are dropped at once
+    const silent = r.listener.connect(0);
+    assert.ok(!silent.serverClosed, "waits for send space to answer 503");
+    const silent2 = r.listener.connect(0);
+    const silent3 = r.listener.connect(0);
+    assert.ok(silent3.serverClosed, "refusals in flight are capped too");
+    silent.grant(1000);
+    assert.ok(silent.serverClosed);
+    r.clock.advanceMs(5000);
+    assert.ok(silent2.serverClosed, "an unanswerable refusal ends after closeTimeoutMs");
+  });
+
+  test("protocol violations: close frame with 1002 / 1007 / 1009, then TCP closes", () => {
+    const cases: [Uint8Array, number][] = [
+      [clientFrame(OP_TEXT, utf8Encode("x"), { unmasked: true }), 1002],
+      [clientFrame(OP_TEXT, utf8Encode("x"), { rsv: 2 }), 1002],
+      [clientFrame(0x5, utf8Encode("x")), 1002],
+      [clientFrame(OP_PING, utf8Encode("x"), { fin: false }), 1002],
+      [clientFrame(OP_TEXT, Uint8Array.of(0xc0, 0xaf)), 1007],
+      [clientFrame(OP_BINARY, new Uint8Array(0), { claimedLength: 70_001 }), 1009],
+      [clientFrame(OP_BINARY, new Uint8Array(0), { claimedLength: 2 ** 62 }), 1009],
+      [clientFrame(OP_TEXT, new Uint8Array(0), { claimedLength: 16_385 }), 1009],
+    ];
+    for (const [bytes, code] of cases) {
+      const r = rig();
+      const { peer, reader } = open(r);
+      peer.send(concatBytes(bytes, clientFrame(OP_TEXT, utf8Encode("after"))));
+      reader.push(peer.take());
+      assert.deepEqual(reader.closeCodes(), [code]);
+      assert.ok(peer.serverClosed);
+      assert.deepEqual(r.log, [`close:${code}`], "nothing after the violation is delivered");
+    }
+  });
+
+  test("server-initiated close waits for the peer's close frame, or for closeTimeoutMs", () => {
+    const r = rig();
+    const { peer, reader } = open(r);
+    r.conns[0].close(4000);
+    reader.push(peer.take());
+    assert.deepEqual(reader.closeCodes(), [4000]);
+    assert.ok(!peer.serverClosed);
+    assert.equal(r.conns[0].sendText(utf8Encode("late")), false, "no data after our close frame");
+    peer.send(clientFrame(OP_TEXT, utf8Encode("discarded")));
+    peer.send(clientFrame(OP_CLOSE, closePayload(4000)));
+    assert.ok(peer.serverClosed);
+    assert.deepEqual(r.log, ["close:4000"]);
+
+    const r2 = rig({ closeTimeoutMs: 2000 });
+    const b = open(r2);
+    r2.conns[0].close();
+    r2.clock.advanceMs(1999);
+    assert.ok(!b.peer.serverClosed);
+    r2.clock.advanceMs(1);
+    assert.ok(b.peer.serverClosed);
+    assert.deepEqual(r2.log, ["close:1000"]);
+  });
+
+  test("ping is answered with a pong carrying the same payload; an empty close is echoed empty", () => {
+    const r = rig();
+    const { peer, reader } = open(r);
+    peer.send(clientFrame(OP_PING, utf8Encode("are you there")));
+    peer.send(clientFrame(OP_CLOSE, new Uint8Array(0)));
+    reader.push(peer.take());
+    assert.equal(reader.events.length, 2);
+    const pong = reader.events[0];
+    assert.ok(pong.kind === "control" && pong.opcode === OP_PONG && utf8Decode(pong.data) === "are you there");
+    const close = reader.events[1];
+    assert.ok(close.kind === "control" && close.opcode === OP_CLOSE && close.data.length === 0);
+    assert.deepEqual(r.log, ["close:1005"]);
+  });
+
+  test("back-pressure: sends queue within maxBufferedBytes, refuse beyond, drain in order, then onWritable", () => {
+    const sent: number[] = [];
+    const r = rig({ maxBufferedBytes: 10_000 });
+    const { peer, reader } = open(r, 1000);
+    reader.push(peer.take());
+    const c = r.conns[0];
+    const msg = (i: number) => new Uint8Array(3000).fill(i);
+    let i = 0;
+    while (c.sendBinary(msg(i))) sent.push(i++);
+    // the first frame partly went to the socket, the rest is queued, bounded by maxBufferedBytes
+    assert.ok(sent.length === 3 || sent.length === 4, `sent ${sent.length}`);
+    assert.ok(c.bufferedAmount() <= 10_000);
+    assert.equal(peer.refusedWrites, 0, "never writes more than writable()");
+    assert.equal(c.sendBinary(new Uint8Array(10_001)), false, "larger than the whole buffer");
+    assert.deepEqual(r.log, []);
+    // space frees before the driver says so (device notifications are asynchronous): a new frame must
+    // still go behind the queued ones, never ahead of them
+    peer.window += 500;
+    assert.ok(c.sendBinary(Uint8Array.of(99)));
+    sent.push(99);
+    for (let k = 0; k < 20 && c.bufferedAmount() > 0; k++) {
+      peer.grant(700);
+      reader.push(peer.take());
+    }
+    assert.equal(c.bufferedAmount(), 0);
+    assert.deepEqual(r.log, ["writable"]);
+    const got = reader.events.map((e) => (e.kind === "binary" ? e.data[0] + ":" + e.data.length : e.kind));
+    assert.deepEqual(got, sent.map((k) => k + (k === 99 ? ":1" : ":3000")));
+    // a ping while the queue is full still gets its pong, from the control reserve
+    while (c.sendBinary(msg(9))) {}
+    peer.send(clientFrame(OP_PING, utf8Encode("x")));
+    peer.grant(1 << 20);
+    reader.push(peer.take());
+    assert.equal(reader.events[reader.events.length - 1].kind, "control");
+  });
+
+  test("an exception in a user callback closes with 1011 and never escapes", () => {
+    const r = rig({}, (c) => {
+      c.onBinary = () => {
+        throw new Error("boom");
+      };
+    });
+    const { peer, reader } = open(r);
+    peer.send(clientFrame(OP_BINARY, Uint8Array.of(1)));
+    reader.push(peer.take());
+    assert.deepEqual(reader.closeCodes(), [1011]);
+    assert.ok(peer.serverClosed);
+    const r2 = rig({}, () => {
+      throw new Error("refused in onConnection");
+    });
+    const b = open(r2);
+    assert.deepEqual(b.reader.closeCodes(), [1011]);
+  });
+
+  test("the peer dropping TCP reports 1006; server close sends 1001 to every open connection", () => {
+    const r = rig();
+    const a = open(r);
+    const b = open(r);
+    a.peer.closeFromPeer();
+    assert.deepEqual(r.log, ["close:1006"]);
+    const pending = r.listener.connect(); // still upgrading
+    r.server.close();
+    b.reader.push(b.peer.take());
+    assert.deepEqual(b.reader.closeCodes(), [1001]);
+    assert.ok(pending.serverClosed);
+    b.peer.send(clientFrame(OP_CLOSE, closePayload(1001)));
+    assert.ok(b.peer.serverClosed);
+    assert.equal(r.server.connectionCount, 0);
+    assert.ok(!r.listener.listening);
+  });
+
+  test("a text message is handed over as its exact bytes, in a copy the receiver may keep", () => {
+    const kept: Uint8Array[] = [];
+    const r = rig({}, (c) => {
+      c.onText = (t) => kept.push(t);
+    });
+    const { peer } = open(r);
+    const a = utf8Encode("{\"type\":\"server/init\",\"payload\":{}}");
+    const b = utf8Encode("{ \"x\" :  1 }");
+    peer.send(clientFrame(OP_TEXT, a));
+    peer.send(clientFrame(OP_TEXT, b));
+    assert.deepEqual(kept[0], a);
+    assert.deepEqual(kept[1], b);
+  });
+});
