@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { projectRoot, xsnapPackageDir } from "../xs/engine.js";
+import { ensureXsnap, projectRoot, xsnapPackageDir } from "../xs/engine.js";
 
 export const nativeBuildDir = join(projectRoot, "build", "native");
 
@@ -31,6 +31,7 @@ export function missingPackages(): string[] {
 export function ensureNativeBuild(): NativeBuild {
   const missing = missingPackages();
   if (missing.length) throw new Error(`native crypto: missing ${missing.join(", ")} (apt-get install ${missing.join(" ")}; .ci/run does this)`);
+  ensureXsnap(); // its object files are the engine of the native host
   const r = spawnSync("make", ["-f", join(projectRoot, "test", "native", "native.mk"), `XSNAP=${xsnapPackageDir()}`, `OUT=${nativeBuildDir}`, "-j4"], {
     cwd: projectRoot,
     stdio: ["ignore", "ignore", "inherit"],

@@ -1,8 +1,8 @@
 # Builds, on the desktop, what proves the native crypto backend here (test/native/run.ts drives it):
 #   $(OUT)/crypto-test      the C core's unit tests (Mbed TLS's PSA API from libmbedtls-dev; libsodium-dev as
 #                           the independent implementation of the differential test)
-#   $(OUT)/xs-native-host   the XS engine of @agoric/xsnap (same sources and flags as its `xsnap` CLI) with the
-#                           XS binding of the core linked in; -rdynamic exports the host functions to dlsym
+#   $(OUT)/xs-native-host   the XS engine of @agoric/xsnap (the object files of its `xsnap` CLI's release build)
+#                           with the XS binding of the core linked in; -rdynamic exports the host functions to dlsym
 #
 #   make -f test/native/native.mk XSNAP=<@agoric/xsnap folder> OUT=<build folder> [-j2]
 
@@ -23,12 +23,13 @@ XS_DIR := $(XSNAP)/moddable/xs
 PLATFORM_DIR := $(XSNAP)/xsnap-native/xsnap/sources
 TMP := $(OUT)/obj
 
-# The xsnap CLI's release flags (xsnap-native/xsnap/makefiles/lin/xsnap.mk), so engine costs match the xsnap runs.
+# The engine is the xsnap CLI's own release build (test/xs/engine.ts builds it first): the same object files,
+# linked here with our host instead of xsnap.c, so engine costs match the xsnap runs exactly.
+XSNAP_OBJ := $(XSNAP)/moddable/build/tmp/lin/release/xsnap
 XS_OPTIONS = -fno-common -DINCLUDE_XSPLATFORM -DXSPLATFORM=\"xsnapPlatform.h\" -DmxLockdown=1 -DmxMetering=1 \
 	-DmxParse=1 -DmxProfile=1 -DmxRun=1 -DmxSloppy=1 -DmxSnapshot=1 -DmxRegExpUnicodePropertyEscapes=1 \
 	-DmxStringNormalize=1 -DmxMinusZero=1 -DmxBoundsCheck=1 -O3 \
-	-I$(XS_DIR)/includes -I$(XS_DIR)/platforms -I$(XS_DIR)/sources -I$(PLATFORM_DIR) \
-	-Wno-misleading-indentation -Wno-implicit-fallthrough
+	-I$(XS_DIR)/includes -I$(XS_DIR)/platforms -I$(XS_DIR)/sources -I$(PLATFORM_DIR)
 # Our C: warnings on, the optimisation level Moddable uses for the ESP32 (-Os).
 OUR_OPTIONS = -Os -Wall -Wextra -Wno-unused-parameter -I$(CORE_DIR)
 
@@ -36,14 +37,12 @@ XS_SOURCES = xsAll xsAPI xsArguments xsArray xsAtomics xsBigInt xsBoolean xsCode
 	xsDebug xsDefaults xsError xsFunction xsGenerator xsGlobal xsJSON xsLexical xsLockdown xsMapSet xsMarshall \
 	xsMath xsMemory xsModule xsNumber xsObject xsPlatforms xsProfile xsPromise xsProperty xsProxy xsRegExp xsRun \
 	xsScope xsScript xsSnapshot xsSourceMap xsString xsSymbol xsSyntaxical xsTree xsType xsdtoa xsre xsmc
-XS_OBJECTS = $(addprefix $(TMP)/xs/,$(addsuffix .o,$(XS_SOURCES) xsnapPlatform))
+XS_OBJECTS = $(addprefix $(XSNAP_OBJ)/,$(addsuffix .o,$(XS_SOURCES) xsnapPlatform))
 
 all: $(OUT)/crypto-test $(OUT)/xs-native-host
 
-$(TMP)/xs/%.o: $(XS_DIR)/sources/%.c | $(TMP)/xs
-	$(CC) $< $(XS_OPTIONS) -c -o $@
-$(TMP)/xs/xsnapPlatform.o: $(PLATFORM_DIR)/xsnapPlatform.c | $(TMP)/xs
-	$(CC) $< $(XS_OPTIONS) -c -o $@
+$(XS_OBJECTS):
+	@test -f $@ || (echo "native.mk: $@ is missing: build xsnap first (test/xs/engine.ts ensureXsnap)" >&2; exit 1)
 
 $(TMP)/sendspin_crypto_psa.o: $(CORE_DIR)/sendspin_crypto_psa.c $(CORE_DIR)/sendspin_crypto.h | $(TMP)
 	$(CC) $< $(OUR_OPTIONS) -c -o $@
@@ -60,7 +59,7 @@ $(OUT)/crypto-test: $(TMP)/crypto-test.o $(TMP)/sendspin_crypto_psa.o
 $(OUT)/xs-native-host: $(XS_OBJECTS) $(TMP)/xs-native-host.o $(TMP)/xs_sendspin_crypto.o $(TMP)/sendspin_crypto_psa.o
 	$(CC) -rdynamic $^ -lmbedcrypto -ldl -lm -lpthread -o $@
 
-$(TMP) $(TMP)/xs:
+$(TMP):
 	mkdir -p $@
 
 .PHONY: all
