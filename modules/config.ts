@@ -70,10 +70,10 @@ export class ConfigError extends Error {
 
 type Raw = Readonly<Record<string, unknown>>;
 
-function str(raw: Raw, key: string, def: string, max = 63): string {
+function str(raw: Raw, key: string, def: string, max = 63, min = 1): string {
   const v = raw[key];
   if (v === undefined) return def;
-  if (typeof v !== "string" || v.length === 0 || v.length > max) throw new ConfigError(`config ${key}: expected a non-empty string of at most ${max} characters`);
+  if (typeof v !== "string" || v.length < min || v.length > max) throw new ConfigError(`config ${key}: expected a ${min > 0 ? "non-empty " : ""}string of at most ${max} characters`);
   return v;
 }
 
@@ -153,3 +153,6 @@ export function parseConfig(raw: Raw): SpeakerConfig {
     suite: suite as SpeakerConfig["suite"],
   };
 }
+
+// The value readers, for the options that only drivers read (modules/board/device-config.ts).
+export { str as configString, int as configInt, bool as configBool };

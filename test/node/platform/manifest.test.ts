@@ -1,0 +1,129 @@
+// manifest.json, partitions.csv and the bundled clips agree with the code: every option is in the
+// manifest's config with a valid value, every source folder and driver is mapped to a module specifier
+// that mirrors its path, the noble facades are mapped, the pairing partition fits.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { DEFAULT_CONFIG, parseConfig } from "../../../modules/config.js";
+import { DEFAULT_DEVICE_CONFIG, parseDeviceConfig } from "../../../modules/board/device-config.js";
+import { parseWav } from "../../../modules/audio/wav.js";
+import { NOBLE_OUT } from "../../../tools/firmware-noble.js";
+import { projectRoot } from "../../xs/engine.js";
+
+interface Manifest {
+  config: Record<string, unknown>;
+  modules: Record<string, string | string[]>;
+  data: Record<string, string>;
+  platforms: Record<string, { modules?: Record<string, string | string[]>; build?: Record<string, string> }>;
+  creation: Record<string, unknown>;
+}
+
+const manifest = JSON.parse(readFileSync(join(projectRoot, "manifest.json"), "utf8")) as Manifest;
+/** Options whose manifest value deliberately differs from the code's default (README says why). */
+const DIFFERS = new Set(["bufferCapacity"]);
+
+function allModules(): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  const add = (m: Record<string, string | string[]> | undefined, where: string) => {
+    for (const [k, v] of Object.entries(m ?? {})) for (const s of Array.isArray(v) ? v : [v]) out.set(`${where}:${k}`, [...(out.get(`${where}:${k}`) ?? []), s]);
+  };
+  add(manifest.modules, "*");
+  for (const [p, block] of Object.entries(manifest.platforms)) add(block.modules, p);
+  return out;
+}
+
+function mapped(specifier: string, source: string, platforms: string[] = ["*"]): boolean {
+  const mods = allModules();
+  return platforms.some((p) => (mods.get(`${p}:${specifier}`) ?? []).includes(source));
+}
+
+test("config holds every option, each valid, with the code's defaults", () => {
+  const keys = [...Object.keys(DEFAULT_CONFIG), ...Object.keys(DEFAULT_DEVICE_CONFIG)].sort();
+  assert.deepEqual(Object.keys(manifest.config).sort(), keys);
+  const core = parseConfig(manifest.config);
+  const device = parseDeviceConfig(manifest.config);
+  for (const [k, v] of Object.entries({ ...core, ...device })) {
+    if (DIFFERS.has(k)) continue;
+    assert.deepEqual(v, (DEFAULT_CONFIG as unknown as Record<string, unknown>)[k] ?? (DEFAULT_DEVICE_CONFIG as unknown as Record<string, unknown>)[k], k);
+  }
+  assert.ok(core.recordSlots >= 5);
+});
+
+test("every folder of core sources is mapped to a specifier that mirrors its path", () => {
+  const dirs = new Set<string>();
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(".ts") && !n.endsWith(".d.ts")) dirs.add(relative(projectRoot, d));
+    }
+  };
+  for (const d of ["modules", "crypto", "storage"]) walk(join(projectRoot, d));
+  for (const d of dirs) assert.ok(mapped(`${d}/*`, `./${d}/*`), `manifest modules lacks "${d}/*": "./${d}/*"`);
+  assert.ok(mapped("main", "./main"));
+});
+
+test("every driver module is mapped under its own path (boards as drivers/board on every platform)", () => {
+  for (const n of readdirSync(join(projectRoot, "drivers"))) {
+    if (!n.endsWith(".ts") || n.endsWith(".d.ts")) continue;
+    const base = n.slice(0, -3);
+    if (base.startsWith("board-")) continue;
+    const platforms = ["*", ...Object.keys(manifest.platforms)];
+    assert.ok(mapped(`drivers/${base}`, `./drivers/${base}`, platforms), `drivers/${base} is not mapped`);
+  }
+  const boards = readdirSync(join(projectRoot, "drivers")).filter((n) => n.startsWith("board-") && n.endsWith(".ts"));
+  for (const p of boards.length > 0 ? ["esp32", "lin", "mac", "win"] : []) {
+    const board = manifest.platforms[p]?.modules?.["drivers/board"];
+    assert.ok(typeof board === "string" && existsSync(join(projectRoot, board + ".ts")), `${p}: drivers/board → ${board}`);
+  }
+});
+
+test("the noble facades and bundle are mapped", () => {
+  assert.ok(mapped("sendspin/noble", "./build/firmware/noble/bundle"));
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const p = join(d, n);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (n.endsWith(".js") && d !== NOBLE_OUT) {
+        const dir = relative(NOBLE_OUT, d);
+        assert.ok(mapped(`${dir}/*`, `./build/firmware/noble/${dir}/*`), `"${dir}/*" is not mapped`);
+      }
+    }
+  };
+  walk(NOBLE_OUT);
+});
+
+test("the ten spoken digits are bundled as data and readable", () => {
+  assert.equal(manifest.data["*"], "./resources/voice/*");
+  for (let d = 0; d < 10; d++) {
+    const clip = parseWav(new Uint8Array(readFileSync(join(projectRoot, "resources/voice", `digit-${d}.wav`))));
+    assert.ok(clip, `digit ${d}`);
+    assert.equal(clip.sampleRate, 16000);
+    assert.equal(clip.channels, 1);
+    assert.ok(clip.frames > 3000 && clip.frames < 16000, `digit ${d}: ${clip.frames} frames`);
+  }
+});
+
+test("the partition table fits 4 MB and holds the pairing partition", () => {
+  assert.equal(manifest.platforms.esp32.build?.PARTITIONS_FILE, "./partitions.csv");
+  const rows = readFileSync(join(projectRoot, "partitions.csv"), "utf8")
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("#"))
+    .map((l) => l.split(",").map((s) => s.trim()));
+  let end = 0;
+  for (const [name, , , offset, size] of rows) {
+    const o = parseInt(offset, 16), s = parseInt(size, 16);
+    assert.ok(o >= end, `${name} overlaps`);
+    end = o + s;
+  }
+  assert.ok(end <= 0x400000, "ends within 4 MB");
+  const pairing = rows.find((r) => r[0] === "pairing");
+  assert.ok(pairing);
+  assert.equal(pairing[1], "data");
+  const size = parseInt(pairing[4], 16);
+  assert.equal(size % 4096, 0);
+  assert.ok(size / 4096 >= 8);
+  assert.equal(parseInt(pairing[3], 16) % 4096, 0);
+});
