@@ -303,3 +303,42 @@ void xs_ssc_hkdf(xsMachine *the)
 	if (status != 0)
 		xsUnknownError("hkdf failed");
 }
+
+/* ---- the WebSocket receive path's one per-byte loop ---- */
+
+/* xorMask(buf, from, to, mask4, phase): buf[i] ^= mask[(phase + i - from) & 3] for i in [from, to) (RFC 6455
+   unmasking in place; the Unmasker of modules/websocket/frames.ts). A bad range throws: the decoder's bug. */
+void xs_ssc_xor_mask(xsMachine *the)
+{
+	xsIntegerValue from = xsmcToInteger(xsArg(1)), to = xsmcToInteger(xsArg(2)), phase = xsmcToInteger(xsArg(4)) & 3;
+	buffer_t buf = writable(the, &xsArg(0));
+	uint8_t *m = exactly(the, readable(the, &xsArg(3)), 4, "mask");
+	uint8_t k[4];
+	uint32_t word;
+	uint8_t *p, *end;
+	if (from < 0 || to < from || (xsUnsignedValue)to > buf.length)
+		xsRangeError("xorMask: bad range");
+	p = buf.data + from;
+	end = buf.data + to;
+	k[0] = m[phase];
+	k[1] = m[(phase + 1) & 3];
+	k[2] = m[(phase + 2) & 3];
+	k[3] = m[(phase + 3) & 3];
+	/* byte by byte to a word boundary of the mask phase, then a word at a time (memcpy: no alignment assumption) */
+	while (p < end && ((uintptr_t)(p - (buf.data + from)) & 3)) {
+		*p ^= k[(p - (buf.data + from)) & 3];
+		p++;
+	}
+	memcpy(&word, k, 4);
+	while (end - p >= 4) {
+		uint32_t v;
+		memcpy(&v, p, 4);
+		v ^= word;
+		memcpy(p, &v, 4);
+		p += 4;
+	}
+	while (p < end) {
+		*p ^= k[(p - (buf.data + from)) & 3];
+		p++;
+	}
+}

@@ -14,10 +14,11 @@
 
 import type { Bench, BenchContext } from "./context.js";
 import { DEFAULT_CONFIG } from "../../modules/config.js";
-import type { AudioSinkPort, ClockPort, PcmFormat, TimerHandle } from "../../modules/platform.js";
+import type { ClockPort, TimerHandle } from "../../modules/platform.js";
 import { Player } from "../../modules/player/player.js";
 import { convert24to16 } from "../../modules/player/pcm.js";
 import { writeAudioChunkTimestamp } from "../../modules/protocol/player-messages.js";
+import { CountingSink } from "../support/counting-sink.js";
 
 const TABLE = "player hot path: 20 ms chunk, 48 kHz 16-bit stereo, decrypted body → sink";
 const RATE = 48000;
@@ -54,72 +55,6 @@ class StillClock implements ClockPort {
   }
 }
 
-/** A sink with no allocation of its own: a ring of frame counts, released as the loop's time passes. */
-class CountingSink implements AudioSinkPort {
-  readonly nativeFormats: readonly PcmFormat[] = [{ sampleRate: RATE, channels: 2, bitsPerSample: 16 }];
-  onWritable: (() => void) | undefined;
-  private readonly frames = new Int32Array(64);
-  private readonly dones: ((() => void) | undefined)[] = [];
-  private head = 0;
-  private n = 0;
-  private endUs = 0;
-  private headEndUs = 0;
-  writtenFrames = 0;
-  checksum = 0;
-  constructor(private readonly clock: StillClock) {
-    for (let i = 0; i < 64; i++) this.dones.push(undefined);
-  }
-  open(): void {
-    this.flush();
-  }
-  close(): void {
-    this.flush();
-  }
-  write(buf: Uint8Array, frames: number, done?: () => void): boolean {
-    if (this.n === 64) return false;
-    const now = this.clock.now;
-    if (this.n === 0) this.endUs = this.headEndUs = now;
-    this.frames[(this.head + this.n) % 64] = frames;
-    this.dones[(this.head + this.n) % 64] = done;
-    if (this.n === 0) this.headEndUs = this.endUs + (frames * 1e6) / RATE;
-    this.n++;
-    this.endUs += (frames * 1e6) / RATE;
-    this.writtenFrames += frames;
-    this.checksum = (this.checksum + buf[0] + buf[buf.length - 1]) | 0;
-    return true;
-  }
-  /** Release what has played by now. */
-  drain(): void {
-    while (this.n > 0 && this.headEndUs <= this.clock.now) {
-      const done = this.dones[this.head];
-      this.dones[this.head] = undefined;
-      this.head = (this.head + 1) % 64;
-      this.n--;
-      if (this.n > 0) this.headEndUs += (this.frames[this.head] * 1e6) / RATE;
-      done?.();
-    }
-  }
-  queuedFrames(): number {
-    return this.n === 0 ? 0 : Math.round(((this.endUs - this.clock.now) * RATE) / 1e6);
-  }
-  nextPlayTimeUs(): number {
-    return this.n === 0 || this.endUs < this.clock.now ? this.clock.now : this.endUs;
-  }
-  latencyUs(): number {
-    return 0;
-  }
-  flush(): void {
-    while (this.n > 0) {
-      const done = this.dones[this.head];
-      this.dones[this.head] = undefined;
-      this.head = (this.head + 1) % 64;
-      this.n--;
-      done?.();
-    }
-  }
-  setGain(): void {}
-}
-
 interface Rig {
   clock: StillClock;
   sink: CountingSink;
@@ -132,7 +67,7 @@ interface Rig {
 /** A synchronized player with a 16-bit stereo stream started, chunks 200 ms ahead. */
 function makeRig(): Rig {
   const clock = new StillClock();
-  const sink = new CountingSink(clock);
+  const sink = new CountingSink(clock, RATE);
   const serverOffset = 1_000_000_000;
   let pendingT1 = NaN;
   const player = new Player(

@@ -5,6 +5,7 @@
 
 import type { RandomPort } from "../../modules/platform.js";
 import type { CryptoProvider } from "../../crypto/provider.js";
+import type { Unmasker } from "../../modules/websocket/frames.js";
 import { createPortableCrypto } from "../../crypto/portable.js";
 import { describe } from "../harness.js";
 import { SeededRandom } from "./random.js";
@@ -12,6 +13,8 @@ import { SeededRandom } from "./random.js";
 export interface CryptoBackend {
   readonly name: string;
   create(random: RandomPort): CryptoProvider;
+  /** The native module's WebSocket unmasking (the device wires it into the WebSocket server with the native backend). */
+  readonly unmask?: Unmasker;
 }
 
 export const PORTABLE_BACKEND: CryptoBackend = { name: "portable", create: createPortableCrypto };

@@ -191,7 +191,7 @@ int main(int argc, char *argv[])
 	};
 	xsMachine *machine;
 	char path[C_PATH_MAX];
-	int status;
+	int status, failed = 0;
 	if (argc != 2) {
 		fprintf(stderr, "usage: xs-native-host module.mjs\n");
 		return 2;
@@ -218,9 +218,15 @@ int main(int argc, char *argv[])
 		xsDefine(xsGlobal, xsID("performance"), xsVar(1), xsDontEnum);
 		xsRunModuleFile(path);
 		xsRunLoop(machine);
+		/* xsnap's platform keeps a module's evaluation error here (fxRejectModuleFile): report it, fail. */
+		if (mxException.kind != XS_UNDEFINED_KIND) {
+			xsVar(0) = xsCall1(xsGlobal, xsID("String"), mxException);
+			fprintf(stderr, "xs-native-host: uncaught exception: %s\n", xsToString(xsVar(0)));
+			failed = 1;
+		}
 	}
 	xsEndHost(machine);
-	status = machine->abortStatus;
+	status = machine->abortStatus ? machine->abortStatus : failed;
 	xsDeleteMachine(machine);
 	xsTerminateSharedCluster();
 	return status;
