@@ -23,7 +23,7 @@ import { utf8Encode } from "../../modules/util/utf8.js";
 import { OP_BINARY, type Unmasker } from "../../modules/websocket/frames.js";
 import { WebSocketServer, type WsConnection } from "../../modules/websocket/server.js";
 import { ManualClock } from "./clock.js";
-import { CountingSink } from "./counting-sink.js";
+import { CountingSink } from "./player-rig.js";
 import { MemoryListener, type MemoryPeer } from "./memory-listener.js";
 import { SeededRandom } from "./random.js";
 import { clientFrame, ServerStreamReader, upgradeRequest } from "./ws-peer.js";
@@ -100,7 +100,7 @@ export class ReceivePath {
     o.beforeSpeaker?.();
 
     // ---- the speaker: sink, player, WebSocket server (over an in-memory TCP connection), channel ----
-    this.sink = new CountingSink(this.clock, 48000);
+    this.sink = new CountingSink(this.clock);
     const config = { ...DEFAULT_CONFIG, bufferCapacity: o.bufferCapacity ?? 262_144, audioFormats: [{ codec: "pcm" as const, sampleRate: 48000, channels: 2, bitsPerSample: 16 }] };
     this.player = new Player(
       {
