@@ -55,7 +55,10 @@ async function main(): Promise<number> {
           fail += Number(m[2]);
           return;
         }
-        if (line.startsWith("ok ")) return;
+        if (line.startsWith("ok ")) {
+          if (process.env.NATIVE_VERBOSE) console.log(line);
+          return;
+        }
         console.log(line.startsWith("# report ") ? `# xs-native ${line.slice(9)}` : line);
       });
       if (!summary || r.code !== 0) {
