@@ -54,8 +54,13 @@ export function isB64(v: unknown, bytes: number): v is string {
 export const GOODBYE_REASONS = [
   "another_server", "shutdown", "restart", "user_request", "unauthorized", "pairing_required", "concurrent_attempt", "unpaired",
 ] as const;
+/**
+ * The spec's seven reasons, plus `storage_exhausted`: issue 4 has the speaker abort with it when a pairing
+ * cannot be stored (record table full, no record_mode fallback); the baseline text has no reason for it.
+ */
 export const PAIR_ABORT_REASONS = [
   "attempt_timeout", "concurrent_attempt", "locked_out", "method_not_supported", "pin_length_unacceptable", "pin_mismatch", "user_cancelled",
+  "storage_exhausted",
 ] as const;
 export const MANAGEMENT_RESULTS = ["ok", "permission_denied", "already_exists", "invalid", "not_found", "storage_exhausted"] as const;
 export const PAIR_METHODS = ["dynamic_pin", "pairing_psk", "static_pin"] as const;

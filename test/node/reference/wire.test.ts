@@ -55,6 +55,7 @@ test("management/result, pair/abort, goodbye, pairing fields, time, state", () =
     ["management/result", { result: "permission_denied" }],
     ["management/result", { result: "invalid", storage: { free: 3 } }],
     ["pair/abort", { reason: "pin_length_unacceptable" }],
+    ["pair/abort", { reason: "storage_exhausted" }],
     ["client/goodbye", { reason: "another_server" }],
     ["client/pair-init", {}],
     ["client/pair-init", { commit_B: B64_32 }],
