@@ -16,6 +16,8 @@ import { utf8Encode } from "../../modules/util/utf8.js";
 import { SeededRandom } from "../support/random.js";
 import { MemoryFlash } from "../../storage/flash-memory.js";
 import { Store } from "../../storage/store.js";
+import { convert24to16 } from "../../modules/player/pcm.js";
+import { CHUNK_FRAMES, makeRig, step } from "../support/player-rig.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -162,6 +164,35 @@ const WORKLOADS: Workload[] = [
       };
     },
     note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash.",
+  },
+  {
+    name: "Audio path, decrypted frame to sink",
+    unit: "chunk",
+    unitsPerIteration: 1,
+    iterations: 20,
+    prepare() {
+      const rig = makeRig();
+      let i = 0;
+      for (; i < 100; i++) step(rig, i); // steady state: blocks cycling, chunks 200 ms ahead
+      return (count) => {
+        for (let k = 0; k < count; k++) step(rig, i++);
+      };
+    },
+    note: "Audio path: per 20 ms chunk of 48 kHz 16-bit stereo (3,840 bytes), a synchronized Player in steady state: onAudioChunk (validation, timestamp, late check, one copy into the jitter buffer) and the scheduler's rendering into output blocks (filter conversion, correction decision, copyWithin) written to a sink that only counts; the loop also rewrites the reused chunk's 8-byte timestamp. Decryption excluded. XS 13.3 (this engine) copies between two Uint8Arrays byte by byte in TypedArray.prototype.set (its fast path compares the two instances instead of their element types; XS 17.9 / SDK 8.2.3, the device's engine, compares types and does a memcpy): about two thirds of this count is that copy (node build/test/chip/run.js \"Audio path\" --profile).",
+  },
+  {
+    name: "Audio path, extra for 24-bit input on a 16-bit sink",
+    unit: "chunk",
+    unitsPerIteration: 1,
+    iterations: 4,
+    prepare() {
+      const src = new Uint8Array(8 + CHUNK_FRAMES * 6);
+      const dst = new Uint8Array(CHUNK_FRAMES * 4);
+      return (count) => {
+        for (let k = 0; k < count; k++) convert24to16(src, 8, dst, 0, CHUNK_FRAMES * 2);
+      };
+    },
+    note: "24→16-bit: the per-sample truncation loop the player runs while copying a 24-bit chunk for a 16-bit sink (1,920 samples per chunk); advertised only when the device maker lists a 24-bit format.",
   },
 ];
 
