@@ -8,7 +8,8 @@
 // wears at the same rate (their erase counts never differ by more than one in normal operation).
 //
 // On flash (unit = 128 bytes; a block of B bytes holds U = B/128 units):
-//   unit 0 of a block = block header (32 bytes used, the rest stays 0xFF):
+//   unit 0 of a block = block header, written twice (bytes 0..31 and 32..63, one write; either valid
+//   copy will do, so one damaged bit does not lose the block; the rest stays 0xFF):
 //     magic "SSPK" | version 1 | S | index of the block in its generation | 0 | generation u32 BE |
 //     store id (4 random bytes drawn at format) | check: SHA-256("sendspin-store-v1 header" || bytes 0..15)[0..16]
 //   units 1..U-1 = entries:
@@ -54,6 +55,7 @@ export const BODY_BYTES = UNIT_BYTES - CHECK_BYTES;
 export const PAYLOAD_OFFSET = 4;
 export const PAYLOAD_BYTES = BODY_BYTES - PAYLOAD_OFFSET;
 
+/** One copy of the block header; the header unit holds two. */
 const HEADER_BYTES = 32;
 const HEADER_FIELDS = 16;
 const MAGIC0 = 0x53, MAGIC1 = 0x53, MAGIC2 = 0x50, MAGIC3 = 0x4b; // "SSPK"
@@ -109,6 +111,8 @@ interface BlockHeader {
   index: number;
   size: number;
   storeId: number;
+  /** Its check was verified (mount parses first and verifies only the headers it uses). */
+  verified: boolean;
 }
 
 export class Journal {
@@ -129,7 +133,7 @@ export class Journal {
   private maxGen = 0;
   // Scratch buffers, reused (no allocation per unit beyond the hash).
   private readonly unit = new Uint8Array(UNIT_BYTES);
-  private readonly header = new Uint8Array(HEADER_BYTES);
+  private readonly header = new Uint8Array(2 * HEADER_BYTES);
   private readonly position = new Uint8Array(10);
 
   constructor(flash: FlashPort, crypto: CryptoProvider) {
@@ -168,30 +172,39 @@ export class Journal {
 
   /** Read the partition and select the newest committed generation. Never throws on content. */
   mount(): MountScan {
-    const headers: BlockHeader[] = [];
+    // Headers are parsed first and their checks verified only when used: the highest generation number
+    // (for the next one), and the blocks of the generations examined. The others cost no hashing.
+    let parsed: BlockHeader[] = [];
     let blocksWithData = 0;
-    this.maxGen = 0;
     for (let b = 0; b < this.blockCount; b++) {
-      const h = this.readHeader(b);
+      const h = this.readHeader(b, false);
       if (h === "blank") continue;
       blocksWithData++;
-      if (h === null) continue;
-      headers.push(h);
-      if (h.gen > this.maxGen) this.maxGen = h.gen;
+      if (h !== null) parsed.push(h);
     }
-    headers.sort((a, b) => b.gen - a.gen || a.index - b.index || a.block - b.block);
+    parsed.sort((a, b) => b.gen - a.gen || a.index - b.index || a.block - b.block);
+    this.maxGen = 0;
+    for (const h of parsed) {
+      if (this.verify(h)) {
+        this.maxGen = h.gen;
+        break;
+      }
+    }
+    parsed = parsed.filter((h) => h.verified || h.gen <= this.maxGen);
     let unfinished = 0;
-    for (let i = 0; i < headers.length; ) {
+    for (let i = 0; i < parsed.length; ) {
       let j = i;
-      while (j < headers.length && headers[j].gen === headers[i].gen) j++;
-      const scan = this.scanGeneration(headers.slice(i, j));
+      while (j < parsed.length && parsed[j].gen === parsed[i].gen) j++;
+      const group = parsed.slice(i, j).filter((h) => this.verify(h));
+      i = j;
+      if (group.length === 0) continue;
+      const scan = this.scanGeneration(group);
       if (scan) {
         scan.unfinished = unfinished;
         scan.blocksWithData = blocksWithData;
         return scan;
       }
       unfinished++;
-      i = j;
     }
     this.gen = 0;
     this.size = 0;
@@ -213,7 +226,7 @@ export class Journal {
   findInOtherGenerations(accept: (payload: Uint8Array) => boolean): Uint8Array | undefined {
     const headers: BlockHeader[] = [];
     for (let b = 0; b < this.blockCount; b++) {
-      const h = this.readHeader(b);
+      const h = this.readHeader(b, true);
       if (h !== null && h !== "blank" && h.storeId === this.storeId && h.gen !== this.gen) headers.push(h);
     }
     headers.sort((a, b) => b.gen - a.gen || b.index - a.index);
@@ -281,14 +294,36 @@ export class Journal {
     return block * this.flash.blockSize + unit * UNIT_BYTES;
   }
 
-  /** "blank" (all 0xFF), null (damaged or foreign), or the parsed header. */
-  private readHeader(block: number): BlockHeader | "blank" | null {
-    const h = this.flash.read(this.unitOffset(block, 0), HEADER_BYTES, this.header);
-    if (isBlank(h, HEADER_BYTES)) return "blank";
+  /**
+   * "blank" (all 0xFF), null (damaged or foreign), or the parsed header. Unless `verify`, two identical
+   * copies are returned unverified (one hash later, if the header is used); copies that differ (one is
+   * damaged) are verified at once, and the valid one returned.
+   */
+  private readHeader(block: number, verify: boolean): BlockHeader | "blank" | null {
+    const h = this.flash.read(this.unitOffset(block, 0), 2 * HEADER_BYTES, this.header);
+    if (isBlank(h, 2 * HEADER_BYTES)) return "blank";
+    const a = h.subarray(0, HEADER_BYTES), b = h.subarray(HEADER_BYTES, 2 * HEADER_BYTES);
+    let same = true;
+    for (let i = 0; i < HEADER_BYTES; i++) if (a[i] !== b[i]) same = false;
+    if (same && !verify) return this.parseHeader(block, a, false);
+    return this.parseHeader(block, a, true) ?? (same ? null : this.parseHeader(block, b, true));
+  }
+
+  /** Verify a header parsed unverified (its two copies are identical: checking one is enough). */
+  private verify(h: BlockHeader): boolean {
+    if (h.verified) return true;
+    const raw = this.flash.read(this.unitOffset(h.block, 0), HEADER_BYTES, this.header);
+    h.verified = this.parseHeader(h.block, raw, true) !== null;
+    return h.verified;
+  }
+
+  private parseHeader(block: number, h: Uint8Array, check: boolean): BlockHeader | null {
     if (h[0] !== MAGIC0 || h[1] !== MAGIC1 || h[2] !== MAGIC2 || h[3] !== MAGIC3 || h[4] !== VERSION || h[5] === 0 || h[7] !== 0) return null;
-    const digest = this.crypto.sha256(HEADER_DOMAIN, h.subarray(0, HEADER_FIELDS));
-    for (let i = 0; i < CHECK_BYTES; i++) if (digest[i] !== h[HEADER_FIELDS + i]) return null;
-    return { block, size: h[5], index: h[6], gen: readU32(h, 8), storeId: readU32(h, 12) };
+    if (check) {
+      const digest = this.crypto.sha256(HEADER_DOMAIN, h.subarray(0, HEADER_FIELDS));
+      for (let i = 0; i < CHECK_BYTES; i++) if (digest[i] !== h[HEADER_FIELDS + i]) return null;
+    }
+    return { block, size: h[5], index: h[6], gen: readU32(h, 8), storeId: readU32(h, 12), verified: check };
   }
 
   /**
@@ -388,7 +423,7 @@ export class Journal {
   private open(block: number): void {
     this.flash.eraseBlock(block);
     const index = this.lastIndex + 1;
-    const h = this.header.fill(255);
+    const h = this.header;
     h[0] = MAGIC0;
     h[1] = MAGIC1;
     h[2] = MAGIC2;
@@ -400,6 +435,7 @@ export class Journal {
     writeU32(h, 8, this.gen);
     writeU32(h, 12, this.storeId);
     h.set(this.crypto.sha256(HEADER_DOMAIN, h.subarray(0, HEADER_FIELDS)).subarray(0, CHECK_BYTES), HEADER_FIELDS);
+    h.copyWithin(HEADER_BYTES, 0, HEADER_BYTES);
     if (this.gen > this.maxGen) this.maxGen = this.gen;
     this.flash.write(this.unitOffset(block, 0), h);
     this.genBlocks.push(block);

@@ -1,22 +1,27 @@
 // The speaker's persistent state in one flash partition: the fixed-slot pairing record table and the
 // device settings, over the power-cut-safe journal (storage/journal.ts: format, commit point, wear).
 //
-// Keys of the journal: slot 0..N-1, then the identity, then the pairing config. Every mutation rewrites
+// Keys of the journal: slot 0..N-1, the identity, the pairing config, and a second copy of the identity
+// (it never changes after first boot and losing it loses every pairing, so each snapshot holds it twice;
+// the copy costs one unit per compaction, nothing per mutation). Every mutation rewrites
 // exactly one key in one unit write (add, remove, `used`, a settings patch of any size), so it is atomic:
 // after a power cut the next mount finds the old value or the new one. First boot (or unreadable flash)
 // writes the initial state as one snapshot whose commit unit is written last.
 //
 // RAM: per slot a kind byte, a used byte, 64 secret bytes (PSK, server key) and its psk_id string in a
-// Map (the handshake looks a psk_id up without hashing anything); records are built on demand.
+// Map (the handshake looks a psk_id up without hashing anything; mount reads the ids from flash instead
+// of hashing every PSK); records are built on demand.
 //
 // Payloads (108 bytes each, unused bytes zero, all covered by the unit's check):
-//   slot:     0x10 | kind (0 empty, 1 stored_pubkey, 2 shared_psk) | used (0/1) | 0 | psk[32] | server key[32]
+//   slot:     0x10 | kind (0 empty, 1 stored_pubkey, 2 shared_psk) | used (0/1) | 0 | psk[32] | server key[32] |
+//             psk_id[32] (SHA-256 of the psk_id label and the PSK, stored so that mount hashes no PSK)
 //   identity: 0x20 | 0 | 0 | 0 | private key[32] | public key[32]
 //   config:   0x30 | flags | min_pin_length | record-mode slot (255 = none) | static_delay_ms u16 BE |
 //             static PIN u32 BE (< 10^8) | pairing PSK[32] | last-playback server key[32]
 //             flags: 1 pairing_psk, 2 static_pin, 4 dynamic_pin, 8 unpaired_access, 16 last-playback set
 
 import { decodeKeyId, generateKeyPair, keyId, pskId, SENTINEL_PSK_ID, type KeyPair } from "../crypto/ids.js";
+import { base64urlEncode } from "../modules/util/base64url.js";
 import { randomStaticPin } from "../crypto/pin.js";
 import type { CryptoProvider } from "../crypto/provider.js";
 import { bytesEqual } from "../modules/util/bytes.js";
@@ -100,6 +105,8 @@ const NO_SLOT = 255;
 const F_PAIRING_PSK = 1, F_STATIC_PIN = 2, F_DYNAMIC_PIN = 4, F_UNPAIRED = 8, F_LAST_PLAYBACK = 16;
 const KNOWN_FLAGS = 31;
 const SECRET_BYTES = 64;
+/** Journal keys besides the slots: identity, config, identity copy. */
+const EXTRA_KEYS = 3;
 const PIN_LIMIT = 100_000_000;
 
 /** The configurable part of the settings, as stored (the identity is its own key). */
@@ -157,7 +164,7 @@ export class Store {
     if (!Number.isInteger(d.minPinLength) || d.minPinLength < 4 || d.minPinLength > 12) throw new StoreConfigError(`storage: default min_pin_length ${d.minPinLength} is outside 4–12`);
     const unitsPerBlock = Math.floor(flash.blockSize / UNIT_BYTES);
     if (flash.blockSize % UNIT_BYTES !== 0 || unitsPerBlock < 2) throw new StoreConfigError(`storage: flash block size ${flash.blockSize} is not a multiple of ${UNIT_BYTES} of at least ${2 * UNIT_BYTES}`);
-    const need = minimumBlocks(slots + 2, unitsPerBlock);
+    const need = minimumBlocks(slots + EXTRA_KEYS, unitsPerBlock);
     if (Math.floor(flash.byteLength / flash.blockSize) < need) {
       throw new StoreConfigError(`storage: the partition (${flash.byteLength} bytes) is too small for ${slots} record slots: it needs ${need} blocks of ${flash.blockSize} bytes (${need * flash.blockSize} bytes)`);
     }
@@ -225,7 +232,7 @@ export class Store {
     if (this.index.has(id) || id === this.pairingId) return "already_exists";
     const slot = this.freeSlot();
     if (slot < 0) return "storage_exhausted";
-    this.writeSlot(slot, server ? KIND_STORED : KIND_SHARED, 0, psk, server);
+    this.writeSlot(slot, server ? KIND_STORED : KIND_SHARED, 0, psk, server, id);
     this.setSlot(slot, server ? KIND_STORED : KIND_SHARED, 0, psk, server, id);
     return "ok";
   }
@@ -236,7 +243,7 @@ export class Store {
     const slot = this.index.get(id);
     if (slot === undefined) return "not_found";
     if (slot === this.config.recordModeSlot) return "invalid";
-    this.writeSlot(slot, KIND_EMPTY, 0, undefined, undefined);
+    this.writeSlot(slot, KIND_EMPTY, 0, undefined, undefined, undefined);
     this.setSlot(slot, KIND_EMPTY, 0, undefined, undefined, undefined);
     return "ok";
   }
@@ -248,7 +255,7 @@ export class Store {
     if (slot === undefined || this.used[slot] === 1) return;
     const psk = this.secrets.slice(slot * SECRET_BYTES, slot * SECRET_BYTES + 32);
     const server = this.kinds[slot] === KIND_STORED ? this.secrets.slice(slot * SECRET_BYTES + 32, (slot + 1) * SECRET_BYTES) : undefined;
-    this.writeSlot(slot, this.kinds[slot], 1, psk, server);
+    this.writeSlot(slot, this.kinds[slot], 1, psk, server, id);
     this.used[slot] = 1;
   }
 
@@ -326,7 +333,7 @@ export class Store {
     }
     if (scan.damagedUnits > 0) notes.push(`${scan.damagedUnits} damaged or interrupted unit(s) skipped`);
     if (scan.unfinished > 0) notes.push(`${scan.unfinished} unfinished compaction(s) ignored`);
-    const storedSlots = scan.snapshotSize - 2;
+    const storedSlots = scan.snapshotSize - EXTRA_KEYS;
     if (storedSlots < MIN_SLOTS || storedSlots > MAX_SLOTS) {
       this.format();
       this.log(`storage: the stored table has ${storedSlots} slots (not ${MIN_SLOTS}–${MAX_SLOTS}): formatted ${this.slots} record slots`);
@@ -334,8 +341,9 @@ export class Store {
     }
     let rewrite = false;
 
-    // Identity: its own key; if damaged, the same store's older copies hold the same identity.
-    let identity = scan.latest[storedSlots] >= 0 ? this.readDecoded(scan.latest[storedSlots], decodeIdentity) : undefined;
+    // Identity: two keys; if both are damaged, the same store's older copies hold the same identity.
+    let identity: KeyPair | undefined;
+    for (const key of [storedSlots, storedSlots + 2]) if (!identity && scan.latest[key] >= 0) identity = this.readDecoded(scan.latest[key], decodeIdentity);
     if (!identity) {
       const found = this.journal.findInOtherGenerations((p) => decodeIdentity(p) !== undefined);
       identity = found ? decodeIdentity(found) : undefined;
@@ -349,14 +357,12 @@ export class Store {
     }
 
     // Records: a damaged slot is empty (never an older copy: that could bring back a removed record).
-    const kinds = new Uint8Array(storedSlots);
-    const used = new Uint8Array(storedSlots);
-    const secrets = new Uint8Array(storedSlots * SECRET_BYTES);
+    const table: Table = { kinds: new Uint8Array(storedSlots), used: new Uint8Array(storedSlots), secrets: new Uint8Array(storedSlots * SECRET_BYTES), ids: new Array<string | undefined>(storedSlots).fill(undefined) };
     let lostSlots = 0;
     for (let s = 0; s < storedSlots; s++) {
       if (scan.latest[s] < 0) continue;
       this.journal.readPayload(scan.latest[s], this.payload);
-      if (!decodeSlot(this.payload, s, kinds, used, secrets)) lostSlots++;
+      if (!decodeSlot(this.payload, s, table)) lostSlots++;
     }
     if (lostSlots > 0) notes.push(`${lostSlots} record slot(s) unreadable, left empty`);
 
@@ -374,19 +380,19 @@ export class Store {
     // Slot count: the config may have changed since the table was written.
     let slots = storedSlots;
     if (storedSlots !== this.wantedSlots) {
-      const moved = relocate(kinds, used, secrets, storedSlots, this.wantedSlots, config);
-      if (moved && this.journal.canRewrite(this.wantedSlots + 2)) {
+      const moved = relocate(table, storedSlots, this.wantedSlots, config);
+      if (moved && this.journal.canRewrite(this.wantedSlots + EXTRA_KEYS)) {
         notes.push(`table resized from ${storedSlots} to ${this.wantedSlots} slots`);
         slots = this.wantedSlots;
-        this.install(slots, moved.kinds, moved.used, moved.secrets);
+        this.install(slots, moved.table);
         config = moved.config;
         rewrite = true;
       } else {
         notes.push(`kept ${storedSlots} slots: ${moved ? "no room to rewrite the table now" : `${this.wantedSlots} slots cannot hold the records`}`);
-        this.install(slots, kinds, used, secrets);
+        this.install(slots, table);
       }
     } else {
-      this.install(slots, kinds, used, secrets);
+      this.install(slots, table);
     }
     const duplicates = this.buildIndex();
     if (duplicates > 0) notes.push(`${duplicates} duplicate record(s) dropped`);
@@ -412,13 +418,12 @@ export class Store {
 
   /** First boot: identity, pairing PSK, static PIN, one shared-PSK record as record_mode's target. */
   private format(): void {
-    this.install(this.wantedSlots, new Uint8Array(this.wantedSlots), new Uint8Array(this.wantedSlots), new Uint8Array(this.wantedSlots * SECRET_BYTES));
+    const n = this.wantedSlots;
+    this.install(n, { kinds: new Uint8Array(n), used: new Uint8Array(n), secrets: new Uint8Array(n * SECRET_BYTES), ids: new Array<string | undefined>(n).fill(undefined) });
     this.identity = generateKeyPair(this.crypto);
     const psk = new Uint8Array(32);
     this.crypto.randomBytes(psk);
-    this.secrets.set(psk, 0);
-    this.kinds[0] = KIND_SHARED;
-    this.buildIndex();
+    this.setSlot(0, KIND_SHARED, 0, psk, undefined, pskId(this.crypto, psk));
     const config = this.initialConfig();
     config.recordModeSlot = 0;
     this.setConfig(config, pskId(this.crypto, config.pairingPsk));
@@ -462,28 +467,29 @@ export class Store {
 
   // ---- RAM state --------------------------------------------------------------------------------
 
-  private install(slots: number, kinds: Uint8Array, used: Uint8Array, secrets: Uint8Array): void {
+  private install(slots: number, t: Table): void {
     this.slots = slots;
-    this.kinds = kinds;
-    this.used = used;
-    this.secrets = secrets;
-    this.ids = new Array<string | undefined>(slots).fill(undefined);
-    this.snapshot.size = slots + 2;
+    this.kinds = t.kinds;
+    this.used = t.used;
+    this.secrets = t.secrets;
+    this.ids = t.ids;
+    this.index.clear();
+    this.snapshot.size = slots + EXTRA_KEYS;
   }
 
-  /** Recompute every psk_id (mount only); a second record with the same id is dropped. Returns the drops. */
+  /** Index the psk_ids read from flash (mount); a second record with the same id is dropped. Returns the drops. */
   private buildIndex(): number {
     this.index.clear();
     let dropped = 0;
     for (let s = 0; s < this.slots; s++) {
-      if (this.kinds[s] === KIND_EMPTY) continue;
-      const id = pskId(this.crypto, this.secrets.subarray(s * SECRET_BYTES, s * SECRET_BYTES + 32));
+      const id = this.ids[s];
+      if (id === undefined) continue;
       if (this.index.has(id)) {
+        this.ids[s] = undefined;
         this.setSlot(s, KIND_EMPTY, 0, undefined, undefined, undefined);
         dropped++;
         continue;
       }
-      this.ids[s] = id;
       this.index.set(id, s);
     }
     return dropped;
@@ -545,8 +551,8 @@ export class Store {
   private encodeKey(key: number, payload: Uint8Array): void {
     if (key < this.slots) {
       const at = key * SECRET_BYTES;
-      encodeSlot(payload, this.kinds[key], this.used[key], this.secrets.subarray(at, at + 32), this.kinds[key] === KIND_STORED ? this.secrets.subarray(at + 32, at + SECRET_BYTES) : undefined);
-    } else if (key === this.slots) {
+      encodeSlot(payload, this.kinds[key], this.used[key], this.secrets.subarray(at, at + 32), this.kinds[key] === KIND_STORED ? this.secrets.subarray(at + 32, at + SECRET_BYTES) : undefined, this.ids[key]);
+    } else if (key === this.slots || key === this.slots + 2) {
       payload[0] = TAG_IDENTITY;
       payload.set(this.identity.privateKey, 4);
       payload.set(this.identity.publicKey, 36);
@@ -570,8 +576,8 @@ export class Store {
     if (c.lastPlayback) p.set(c.lastPlayback, 42);
   }
 
-  private writeSlot(slot: number, kind: number, used: number, psk: Uint8Array | undefined, server: Uint8Array | undefined): void {
-    encodeSlot(this.payload.fill(0), kind, used, psk, server);
+  private writeSlot(slot: number, kind: number, used: number, psk: Uint8Array | undefined, server: Uint8Array | undefined, id: string | undefined): void {
+    encodeSlot(this.payload.fill(0), kind, used, psk, server, id);
     this.append(slot, this.payload);
   }
 
@@ -600,12 +606,14 @@ export class Store {
 
 // ---- payload codecs (pure; a payload that does not decode is treated as damaged) ----------------
 
-function encodeSlot(p: Uint8Array, kind: number, used: number, psk: Uint8Array | undefined, server: Uint8Array | undefined): void {
+function encodeSlot(p: Uint8Array, kind: number, used: number, psk: Uint8Array | undefined, server: Uint8Array | undefined, id: string | undefined): void {
   p[0] = TAG_SLOT;
   p[1] = kind;
   p[2] = used;
   if (psk) p.set(psk, 4);
   if (server) p.set(server, 36);
+  const raw = id === undefined ? undefined : decodeKeyId(id);
+  if (raw) p.set(raw, 68);
 }
 
 function zeroFrom(p: Uint8Array, from: number): boolean {
@@ -618,15 +626,24 @@ function allZero(p: Uint8Array, from: number, to: number): boolean {
   return true;
 }
 
-/** Decode a slot payload into the arrays at `slot`; false when it is not a well-formed slot. */
-function decodeSlot(p: Uint8Array, slot: number, kinds: Uint8Array, used: Uint8Array, secrets: Uint8Array): boolean {
+/** The RAM table: per slot kind, used, secrets (PSK, server key) and psk_id. */
+interface Table {
+  kinds: Uint8Array;
+  used: Uint8Array;
+  secrets: Uint8Array;
+  ids: (string | undefined)[];
+}
+
+/** Decode a slot payload into the table at `slot`; false when it is not a well-formed slot. */
+function decodeSlot(p: Uint8Array, slot: number, t: Table): boolean {
   const kind = p[1];
-  if (p[0] !== TAG_SLOT || kind > KIND_SHARED || p[2] > 1 || p[3] !== 0 || !zeroFrom(p, 68)) return false;
-  if (kind === KIND_EMPTY && !allZero(p, 2, 68)) return false;
+  if (p[0] !== TAG_SLOT || kind > KIND_SHARED || p[2] > 1 || p[3] !== 0 || !zeroFrom(p, 100)) return false;
+  if (kind === KIND_EMPTY) return allZero(p, 2, 100);
   if (kind === KIND_SHARED && !allZero(p, 36, 68)) return false;
-  kinds[slot] = kind;
-  used[slot] = p[2];
-  secrets.set(p.subarray(4, 68), slot * SECRET_BYTES);
+  t.kinds[slot] = kind;
+  t.used[slot] = p[2];
+  t.secrets.set(p.subarray(4, 68), slot * SECRET_BYTES);
+  t.ids[slot] = base64urlEncode(p.subarray(68, 100));
   return true;
 }
 
@@ -667,22 +684,23 @@ function pad8(pin: number): string {
  * Move the records of a `from`-slot table into a `to`-slot one (kept in place when possible, else the
  * lowest free slot); undefined when they do not fit. record_mode follows its record.
  */
-function relocate(kinds: Uint8Array, used: Uint8Array, secrets: Uint8Array, from: number, to: number, config: Config): { kinds: Uint8Array; used: Uint8Array; secrets: Uint8Array; config: Config } | undefined {
-  const k = new Uint8Array(to), u = new Uint8Array(to), s = new Uint8Array(to * SECRET_BYTES);
+function relocate(t: Table, from: number, to: number, config: Config): { table: Table; config: Config } | undefined {
+  const out: Table = { kinds: new Uint8Array(to), used: new Uint8Array(to), secrets: new Uint8Array(to * SECRET_BYTES), ids: new Array<string | undefined>(to).fill(undefined) };
   let recordModeSlot = NO_SLOT;
   const place = (src: number, dst: number) => {
-    k[dst] = kinds[src];
-    u[dst] = used[src];
-    s.set(secrets.subarray(src * SECRET_BYTES, (src + 1) * SECRET_BYTES), dst * SECRET_BYTES);
+    out.kinds[dst] = t.kinds[src];
+    out.used[dst] = t.used[src];
+    out.secrets.set(t.secrets.subarray(src * SECRET_BYTES, (src + 1) * SECRET_BYTES), dst * SECRET_BYTES);
+    out.ids[dst] = t.ids[src];
     if (src === config.recordModeSlot) recordModeSlot = dst;
   };
-  for (let i = 0; i < Math.min(from, to); i++) if (kinds[i] !== KIND_EMPTY) place(i, i);
+  for (let i = 0; i < Math.min(from, to); i++) if (t.kinds[i] !== KIND_EMPTY) place(i, i);
   for (let i = to; i < from; i++) {
-    if (kinds[i] === KIND_EMPTY) continue;
+    if (t.kinds[i] === KIND_EMPTY) continue;
     let dst = 0;
-    while (dst < to && k[dst] !== KIND_EMPTY) dst++;
+    while (dst < to && out.kinds[dst] !== KIND_EMPTY) dst++;
     if (dst === to) return undefined;
     place(i, dst);
   }
-  return { kinds: k, used: u, secrets: s, config: { ...config, recordModeSlot } };
+  return { table: out, config: { ...config, recordModeSlot } };
 }

@@ -4,8 +4,8 @@
 // Requests are handled synchronously, so at most one is ever in flight per connection.
 //
 // Readings where the spec is silent:
-//  - add-record of the Sentinel PSK or of the current pairing PSK is `invalid` (it would turn a public
-//    or a pairing secret into a user-trust record);
+//  - add-record of the Sentinel PSK is `invalid` (a public value cannot be a user-trust secret); of the
+//    current pairing PSK, `already_exists` (the store's reading: it conflicts with an existing entry);
 //  - set-pairing-config is validated entirely before anything is written, then applied in one atomic
 //    settings update: a request is applied whole or not at all;
 //  - a new pairing PSK equal to a stored record's PSK is `already_exists`; equal to the Sentinel, `invalid`;
@@ -34,8 +34,6 @@ export interface ManagementContext {
   readonly lockout: PinLockout;
   /** psk_id of the long-term record this connection authenticated with. */
   readonly ownPskId: string;
-  /** The pairing PSK's psk_id (cached by the speaker). */
-  readonly pairingPskId: string;
   /** Called after pairing settings changed (the speaker refreshes caches, closes a window of a disabled method...). */
   readonly onConfigChanged: () => void;
   readonly log: (msg: string) => void;
@@ -70,12 +68,9 @@ export function handleManagement(req: ManagementRequest, ctx: ManagementContext)
         code = "ok";
         data = pairingConfigData(configView(ctx));
         break;
-      case "add-record": {
-        const id = computePskId(ctx.crypto, req.psk);
-        if (id === SENTINEL_PSK_ID || id === ctx.pairingPskId) code = "invalid";
-        else code = ctx.store.addRecord(req.psk, req.serverId);
+      case "add-record":
+        code = ctx.store.addRecord(req.psk, req.serverId);
         break;
-      }
       case "remove-record":
         code = ctx.store.removeRecord(req.pskId);
         removedOwnRecord = code === "ok" && req.pskId === ctx.ownPskId;
@@ -107,7 +102,7 @@ function configView(ctx: ManagementContext) {
     pairingPskEnabled: s.pairingPskEnabled,
     staticPin: ctx.config.staticPin ? { enabled: s.staticPinEnabled, lockedOut: ctx.lockout.isLockedOut("static_pin") } : undefined,
     dynamicPin: ctx.config.dynamicPin ? { enabled: s.dynamicPinEnabled, minPinLength: s.minPinLength, lockedOut: ctx.lockout.isLockedOut("dynamic_pin") } : undefined,
-    recordModePskId: s.recordModePskId === "" ? null : s.recordModePskId,
+    recordModePskId: s.recordModePskId,
     unpairedAccess: s.unpairedAccess,
   };
 }
@@ -135,7 +130,10 @@ function setPairingConfig(p: PairingConfigPatch, ctx: ManagementContext): Manage
   if (p.dynamicPin?.minPinLength !== undefined) patch.minPinLength = p.dynamicPin.minPinLength;
   if (p.recordModePskId !== undefined) patch.recordModePskId = p.recordModePskId;
   if (p.unpairedAccess !== undefined) patch.unpairedAccess = p.unpairedAccess;
-  if (Object.keys(patch).length > 0) ctx.store.updateSettings(patch);
+  if (Object.keys(patch).length > 0) {
+    const r = ctx.store.updateSettings(patch);
+    if (r !== "ok") return r; // the store's own validation agrees with the checks above; never half-applied
+  }
   // 3. RAM state (lockout) once the persisted part succeeded
   if (p.staticPin?.clearLockout) ctx.lockout.clear("static_pin");
   if (p.dynamicPin?.clearLockout) ctx.lockout.clear("dynamic_pin");

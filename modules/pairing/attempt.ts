@@ -86,7 +86,7 @@ export function chooseRecord(store: RecordStore, crypto: CryptoProvider): Record
     return { psk, fresh: true };
   }
   const id = store.settings.recordModePskId;
-  const rec = id === "" ? undefined : store.findByPskId(id);
+  const rec = id ? store.findByPskId(id) : undefined;
   return rec && rec.kind === "shared_psk" ? { psk: rec.psk.slice(), fresh: false } : null;
 }
 
@@ -94,7 +94,7 @@ export function chooseRecord(store: RecordStore, crypto: CryptoProvider): Record
 export function canStoreRecord(store: RecordStore): boolean {
   if (store.accounting().free >= 1) return true;
   const id = store.settings.recordModePskId;
-  const rec = id === "" ? undefined : store.findByPskId(id);
+  const rec = id ? store.findByPskId(id) : undefined;
   return !!rec && rec.kind === "shared_psk";
 }
 
@@ -270,8 +270,15 @@ export class PairingAttempt {
     if (this.state !== "await_finalize") return this.violation(MSG.serverPairFinalize);
     const choice = this.choice!;
     if (choice.fresh) {
-      const r = this.ctx.store.addRecord(choice.psk, this.host.serverId);
-      if (r === "storage_exhausted") return this.fail("storage_exhausted");
+      let r: string;
+      try {
+        r = this.ctx.store.addRecord(choice.psk, this.host.serverId);
+      } catch (e) {
+        this.ctx.log(`pairing: the record could not be written: ${String(e)}`);
+        r = "storage_exhausted"; // a failing flash: nothing could be persisted
+      }
+      // already_exists cannot happen for a fresh random PSK; anything but ok means nothing was stored
+      if (r !== "ok") return this.fail("storage_exhausted");
     }
     this.ctx.log(`pairing: paired with ${this.host.serverId} (${this.method}, ${choice.fresh ? "stored-pubkey record" : "shared-PSK fallback"})`);
     this.cleanup("done");

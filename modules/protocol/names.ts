@@ -1,7 +1,9 @@
 // The wire vocabulary of the baseline spec (reference/sendspin-spec.md): message type names and the
 // enumerated values the speaker sends or accepts. Field names live in the validators and builders of
 // this folder; nothing outside modules/protocol/ spells a wire string (a later spec revision changes
-// only this folder).
+// only this folder). The player's own messages are spelled in player-messages.ts.
+
+import { BINARY_AUDIO_CHUNK, MSG_SERVER_COMMAND, MSG_SERVER_TIME, MSG_STREAM_CLEAR, MSG_STREAM_END, MSG_STREAM_START, PLAYER_ROLE } from "./player-messages.js";
 
 /** JSON message type names. */
 export const MSG = {
@@ -15,17 +17,6 @@ export const MSG = {
   serverActivate: "server/activate",
   clientGoodbye: "client/goodbye",
   serverUnpair: "server/unpair",
-  clientTime: "client/time",
-  serverTime: "server/time",
-  clientState: "client/state",
-  clientCommand: "client/command",
-  serverState: "server/state",
-  serverCommand: "server/command",
-  streamStart: "stream/start",
-  streamClear: "stream/clear",
-  streamEnd: "stream/end",
-  streamRequestFormat: "stream/request-format",
-  groupUpdate: "group/update",
   // pairing
   clientPairInit: "client/pair-init",
   serverPairInit: "server/pair-init",
@@ -52,8 +43,8 @@ export const MANAGEMENT_REQUEST = {
 } as const;
 export type ManagementRequestType = (typeof MANAGEMENT_REQUEST)[keyof typeof MANAGEMENT_REQUEST];
 
-/** Messages the Player consumes (routed to it when player@v1 is active). */
-export const PLAYER_INBOUND: readonly string[] = [MSG.serverTime, MSG.streamStart, MSG.streamClear, MSG.streamEnd, MSG.serverCommand];
+/** Messages the Player consumes (routed to it when player@v1 is active); their spelling is player-messages.ts's. */
+export const PLAYER_INBOUND: readonly string[] = [MSG_SERVER_TIME, MSG_STREAM_START, MSG_STREAM_CLEAR, MSG_STREAM_END, MSG_SERVER_COMMAND];
 
 /** Core message format version (client/init, server/init). */
 export const PROTOCOL_VERSION = 1;
@@ -91,11 +82,11 @@ export type PairAbortReason =
 export type ManagementResultCode = "ok" | "permission_denied" | "already_exists" | "invalid" | "not_found" | "storage_exhausted";
 
 /** Roles this firmware can serve. */
-export const ROLE_PLAYER_V1 = "player@v1";
+export const ROLE_PLAYER_V1 = PLAYER_ROLE;
 
 /** Binary message types inside the secure channel (after the AEAD): 0 = JSON, 4 = player audio chunk. */
 export const BINARY_JSON = 0;
-export const BINARY_PLAYER_AUDIO = 4;
+export const BINARY_PLAYER_AUDIO = BINARY_AUDIO_CHUNK;
 
 /** PIN length bounds of the dynamic PIN method (spec §PIN length). */
 export const PIN_LENGTH_MIN = 4;

@@ -50,7 +50,7 @@ export const PROVISIONAL_TIMEOUT_MS = 30_000;
 export interface SessionSocket {
   onText?: (utf8: Uint8Array) => void;
   onBinary?: (data: Uint8Array) => void;
-  onClose?: () => void;
+  onClose?: (code: number) => void;
   sendText(utf8: Uint8Array): boolean;
   sendBinary(data: Uint8Array): boolean;
   close(code?: number): void;
@@ -206,7 +206,11 @@ export class Connection {
     if (r.kind === "error") return this.closeSilently(`transport: ${r.reason}`);
     if (this.markUsedPending) {
       this.markUsedPending = false;
-      this.hub.store.markUsed(this.match!.record!.pskId);
+      try {
+        this.hub.store.markUsed(this.match!.record!.pskId);
+      } catch (e) {
+        this.hub.log(`session: could not set the record's used flag: ${String(e)}`); // a failing flash: the session goes on
+      }
     }
     if (r.type === BINARY_JSON) return this.onJson(r.data);
     if (r.type === BINARY_PLAYER_AUDIO && this.playerActive && this.hub.player) this.hub.player.onAudioChunk(r.data);

@@ -1,6 +1,7 @@
 // What the sessions need from the parts they compose, as narrow structural interfaces: the real
 // `Store` (storage/store.ts) and `Player` (modules/player/player.ts) satisfy them, and the session code
-// depends on nothing else of theirs.
+// depends on nothing else of theirs. Store mutations may throw when the flash itself fails; callers
+// catch that at the point where they can answer (management: storage_exhausted; pairing: pair/abort).
 
 import type { KeyPair } from "../../crypto/ids.js";
 
@@ -23,8 +24,8 @@ export interface SessionSettings {
   readonly staticPinEnabled: boolean;
   readonly dynamicPinEnabled: boolean;
   readonly minPinLength: number;
-  /** The record_mode fallback shared-PSK record ("" when none). */
-  readonly recordModePskId: string;
+  /** The record_mode fallback shared-PSK record (null when none). */
+  readonly recordModePskId: string | null;
   readonly unpairedAccess: boolean;
   readonly lastPlaybackServerId: string | null;
 }
@@ -41,15 +42,20 @@ export type SettingsPatch = Partial<{
   lastPlaybackServerId: string | null;
 }>;
 
+/** Result of a store mutation (storage/store.ts). */
+export type StoreResult = "ok" | "already_exists" | "storage_exhausted" | "invalid";
+
 export interface RecordStore {
   findByPskId(pskId: string): PairingRecordView | undefined;
   list(): readonly PairingRecordView[];
-  addRecord(psk: Uint8Array, serverId?: string): "ok" | "already_exists" | "storage_exhausted";
+  /** invalid: the Sentinel PSK or a malformed server_id; already_exists: a record's or the pairing PSK's psk_id. */
+  addRecord(psk: Uint8Array, serverId?: string): "ok" | "already_exists" | "storage_exhausted" | "invalid";
   removeRecord(pskId: string): "ok" | "not_found" | "invalid";
   markUsed(pskId: string): void;
   accounting(): { free: number; capacity: number; cost_individual: number; cost_shared: number };
   readonly settings: Readonly<SessionSettings>;
-  updateSettings(patch: SettingsPatch): void;
+  /** One atomic write; the store validates again (invalid / already_exists). May throw on a flash failure. */
+  updateSettings(patch: SettingsPatch): "ok" | "invalid" | "already_exists";
 }
 
 /** The Player as the sessions drive it (one instance per speaker; one admitted connection owns it). */

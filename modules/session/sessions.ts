@@ -257,7 +257,6 @@ export class Sessions implements SessionHub {
       config: this.o.config,
       lockout: this.lockout,
       ownPskId,
-      pairingPskId: this.pairingPskId(),
       onConfigChanged: () => {
         if (!this.staticPinOffered()) this.window.close();
       },

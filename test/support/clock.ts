@@ -63,6 +63,8 @@ export class ManualClock implements ClockPort {
   private add(cb: () => void, ms: number, repeat: boolean): TimerHandle {
     const us = Math.max(0, Math.round(ms * 1000));
     const t: Pending = { _timer: null, at: this.now + us, every: repeat ? Math.max(1, us) : 0, cb, live: true, seq: this.seq++ };
+    // cleared timers are dropped lazily; compact here too, so a long run that never advances stays small
+    if (this.timers.length >= 256) this.timers = this.timers.filter((x) => x.live);
     this.timers.push(t);
     return t;
   }

@@ -23,7 +23,7 @@ export interface Frame {
 export class FakeSocket implements SessionSocket {
   onText?: (utf8: Uint8Array) => void;
   onBinary?: (data: Uint8Array) => void;
-  onClose?: () => void;
+  onClose?: (code: number) => void;
   readonly outbox: Frame[] = [];
   closed = false;
   /** Reject sends (simulates a full send buffer). */
@@ -56,7 +56,7 @@ export class FakeSocket implements SessionSocket {
   peerClose(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.onClose) this.onClose();
+    if (this.onClose) this.onClose(1006);
   }
 }
 

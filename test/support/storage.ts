@@ -114,6 +114,15 @@ export function stateKey(v: StoreView): string {
   return JSON.stringify({ r: v.slots.filter((x) => x !== null), n: v.slots.length, s: v.settings });
 }
 
+/**
+ * The same, ignoring the order of the records: for a model built from a mounted store whose slot table has
+ * holes the view cannot show (the Store fills the lowest free slot; the model cannot know which it is).
+ */
+export function unorderedStateKey(v: StoreView): string {
+  const records = v.slots.filter((x) => x !== null).map((x) => JSON.stringify(x)).sort();
+  return JSON.stringify({ r: records, n: v.slots.length, s: v.settings });
+}
+
 // ---- mutations and the reference model -----------------------------------------------------------
 
 export type Mutation =

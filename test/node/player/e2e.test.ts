@@ -18,7 +18,8 @@ import { Player } from "../../../modules/player/player.js";
 import type { SessionSocket } from "../../../modules/session/connection.js";
 import { Sessions } from "../../../modules/session/sessions.js";
 import { WebSocketServer } from "../../../modules/websocket/server.js";
-import { MemoryStore } from "../../support/memory-store.js";
+import { MemoryFlash } from "../../../storage/flash-memory.js";
+import { Store } from "../../../storage/store.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
 import { ReferenceServer, nodeRandom, pairingPskFromToken, pairWithPairingPsk } from "../../reference/index.js";
@@ -50,7 +51,12 @@ after(() => {
 test("reference server → encrypted channel → Player → sink: every frame is the frame sent, on time, except at reported corrections", async () => {
   // The speaker.
   const crypto = createPortableCrypto(nodeRandom);
-  const store = new MemoryStore(crypto, 5);
+  const store = Store.mount(new MemoryFlash({ blockSize: 4096, blocks: 4 }), {
+    slots: 5,
+    crypto,
+    defaults: { staticPinEnabled: false, dynamicPinEnabled: true, minPinLength: 6, unpairedAccess: false },
+    log: () => {},
+  });
   const config: SpeakerConfig = { ...DEFAULT_CONFIG, bufferCapacity: 262_144, audioFormats: [{ codec: "pcm", sampleRate: RATE, channels: 2, bitsPerSample: 16 }] };
   let delayMs = 0;
   const m = {

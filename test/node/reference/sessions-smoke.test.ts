@@ -1,6 +1,6 @@
 // Smoke test, reference server ↔ the speaker's session core over real WebSockets on loopback: the
 // speaker side is modules/session (Sessions) behind modules/websocket (WebSocketServer) on a Node TCP
-// listener, with test doubles only for the parts that are not sessions (store, player, out-channel).
+// listener, with the real Store on an emulated flash and test doubles for the player and the out-channel.
 // It proves the two independent implementations agree on the wire; the full e2e suites belong to
 // the session, player and platform helpers.
 
@@ -15,7 +15,8 @@ import type { ClockPort, ListenerPort, StreamHandler, StreamSocket, TimerHandle 
 import { Sessions, type SessionEvent } from "../../../modules/session/sessions.js";
 import type { SessionSocket } from "../../../modules/session/connection.js";
 import { WebSocketServer } from "../../../modules/websocket/server.js";
-import { MemoryStore } from "../../support/memory-store.js";
+import { MemoryFlash } from "../../../storage/flash-memory.js";
+import { Store } from "../../../storage/store.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel, RecordingPlayer } from "../../support/session-parts.js";
 import {
   ReferenceServer, nodeRandom, pairingPskFromToken, pairWithDynamicPin, pairWithPairingPsk, pairWithStaticPin, PairingFailed,
@@ -70,7 +71,13 @@ function loopbackListener(): { listener: ListenerPort; ready: Promise<number>; c
 
 async function speaker(config: Partial<SpeakerConfig> = {}) {
   const crypto = createPortableCrypto(nodeRandom);
-  const store = new MemoryStore(crypto, 5);
+  const store = Store.mount(new MemoryFlash({ blockSize: 4096, blocks: 4 }), {
+    slots: 5,
+    crypto,
+    defaults: { staticPinEnabled: true, dynamicPinEnabled: true, minPinLength: 6, unpairedAccess: false },
+    log: () => {},
+  });
+  const paired = () => store.list().filter((r) => r.kind === "stored_pubkey");
   const out = new RecordingOutChannel();
   const events: SessionEvent[] = [];
   const cfg: SpeakerConfig = { ...DEFAULT_CONFIG, staticPin: true, dynamicPin: true, ...config };
@@ -99,7 +106,7 @@ async function speaker(config: Partial<SpeakerConfig> = {}) {
     onConnection: (c) => sessions.accept(c as unknown as SessionSocket),
   });
   const port = await l.ready;
-  const sp = { sessions, store, out, events, url: `ws://127.0.0.1:${port}/sendspin`, stop: () => (sessions.stop("shutdown"), wss.close(), l.close()) };
+  const sp = { sessions, store, paired, out, events, url: `ws://127.0.0.1:${port}/sendspin`, stop: () => (sessions.stop("shutdown"), wss.close(), l.close()) };
   stops.push(sp.stop);
   return sp;
 }
@@ -139,12 +146,13 @@ test("pairing PSK from the token → long-term record on both sides → manageme
   const r = await pairWithPairingPsk(c);
   assert.ok(r.finalized);
   assert.equal(r.clientHello?.trust_level, "user");
-  assert.equal(sp.store.list().length, 1);
-  assert.equal(sp.store.list()[0].pskId, r.pskId);
+  assert.equal(sp.paired().length, 1);
+  assert.equal(sp.paired()[0].pskId, r.pskId);
   c.activate({ activities: ["management"], active_roles: [] });
   const res = await c.manage("list-records");
   assert.equal(res.result, "ok");
-  assert.deepEqual(res.data, { records: [{ psk_id: r.pskId, server_id: srv.serverId, used: true }] });
+  // the first boot provisioned the record_mode shared-PSK record
+  assert.deepEqual(res.data, { records: [{ psk_id: sp.store.settings.recordModePskId, used: false }, { psk_id: r.pskId, server_id: srv.serverId, used: true }] });
   assert.deepEqual(c.violations, []);
   c.close();
   await c.closed();
@@ -157,7 +165,7 @@ test("pairing PSK from the token → long-term record on both sides → manageme
   const info = await d.closed();
   assert.equal(info.goodbye, "unpaired");
   assert.equal(srv.records.size, 0);
-  assert.equal(sp.store.list().length, 0);
+  assert.equal(sp.paired().length, 0);
   assert.deepEqual(d.violations, []);
 });
 
@@ -198,7 +206,7 @@ test("a wrong static PIN: the speaker aborts pin_mismatch and closes", async () 
   const e = await p;
   assert.ok(e instanceof PairingFailed);
   assert.equal(e.detail.peerAbort, "pin_mismatch");
-  assert.equal(sp.store.list().length, 0);
+  assert.equal(sp.paired().length, 0);
   assert.deepEqual(c.violations, []);
 });
 

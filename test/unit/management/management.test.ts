@@ -4,7 +4,7 @@
 import { assert, describe, test } from "../../harness.js";
 import { keyId, pskId, SENTINEL_PSK } from "../../../crypto/ids.js";
 import { base64urlEncode } from "../../../modules/util/base64url.js";
-import { makeRig, type Rig } from "../../support/session-parts.js";
+import { makeRig, pairings, storeView, provisionedShared, type Rig } from "../../support/session-parts.js";
 import { TestPeer } from "../../support/session-peer.js";
 import type { JsonObject } from "../../../modules/protocol/json.js";
 
@@ -29,6 +29,7 @@ const b64 = (b: Uint8Array) => base64urlEncode(b);
 describe("management", () => {
   test("list-records: records with psk_id, server_id (stored-pubkey only), used; full storage accounting", () => {
     const rig = makeRig({ slots: 6 });
+    const provisioned = provisionedShared(rig.store);
     const shared = rig.random.bytes(32);
     rig.store.addRecord(shared);
     const { peer, psk } = manager(rig);
@@ -36,30 +37,33 @@ describe("management", () => {
     assert.equal(r.result, "ok");
     assert.deepEqual(r.data, {
       records: [
+        { psk_id: provisioned.pskId, used: false },
         { psk_id: pskId(rig.crypto, shared), used: false },
         { psk_id: pskId(rig.crypto, psk), server_id: peer.serverId, used: true },
       ],
     });
-    assert.deepEqual(r.storage, { free: 4, capacity: 6, cost_individual: 1, cost_shared: 1 });
+    assert.deepEqual(r.storage, { free: 3, capacity: 6, cost_individual: 1, cost_shared: 1 });
   });
 
   test("add-record: ok, already_exists, invalid, storage_exhausted; storage carries free only", () => {
-    const rig = makeRig({ slots: 5 });
+    const rig = makeRig({ slots: 6 });
     const { peer } = manager(rig);
     const k = rig.random.bytes(32);
     let r = ask(peer, "management/add-record", { psk: b64(k), server_id: keyId(rig.random.bytes(32)) });
     assert.deepEqual(r, { result: "ok", storage: { free: 3 } });
     assert.equal(ask(peer, "management/add-record", { psk: b64(k) }).result, "already_exists");
-    for (const bad of [{}, { psk: "short" }, { psk: b64(k) + "A" }, { psk: b64(rig.random.bytes(32)), server_id: "nope" }, { psk: b64(rig.random.bytes(32)), extra: 1 }, { psk: 42 }, { psk: b64(SENTINEL_PSK) }, { psk: b64(rig.store.settings.pairingPsk) }]) {
+    for (const bad of [{}, { psk: "short" }, { psk: b64(k) + "A" }, { psk: b64(rig.random.bytes(32)), server_id: "nope" }, { psk: b64(rig.random.bytes(32)), extra: 1 }, { psk: 42 }, { psk: b64(SENTINEL_PSK) }]) {
       r = ask(peer, "management/add-record", bad as JsonObject);
       assert.equal(r.result, "invalid", JSON.stringify(bad));
       assert.deepEqual(r.storage, { free: 3 });
     }
+    assert.deepEqual(ask(peer, "management/add-record", { psk: b64(rig.store.settings.pairingPsk) }), { result: "already_exists", storage: { free: 3 } }, "the pairing PSK is an existing entry");
     for (let i = 0; i < 3; i++) assert.equal(ask(peer, "management/add-record", { psk: b64(rig.random.bytes(32)) }).result, "ok");
     r = ask(peer, "management/add-record", { psk: b64(rig.random.bytes(32)) });
     assert.deepEqual(r, { result: "storage_exhausted", storage: { free: 0 } });
-    const shared = rig.store.list().find((x) => x.kind === "shared_psk")!;
-    assert.equal(shared.serverId, undefined);
+    const shared = rig.store.findByPskId(pskId(rig.crypto, k));
+    assert.equal(shared!.serverId !== undefined, true);
+    assert.equal(rig.store.list().filter((x) => x.kind === "shared_psk").length, 4);
   });
 
   test("remove-record: ok, not_found, invalid (record_mode reference, malformed)", () => {
@@ -84,7 +88,7 @@ describe("management", () => {
     assert.equal(peer.expect("management/result").result, "ok");
     assert.equal(peer.expect("client/goodbye").reason, "unauthorized");
     assert.ok(peer.closed);
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
   });
 
   test("get-pairing-config: methods the device offers, lockout, record_mode, unpaired_access; no secrets", () => {
@@ -94,10 +98,10 @@ describe("management", () => {
     assert.deepEqual(r.data, {
       pairing_psk: { enabled: true },
       dynamic_pin: { enabled: true, min_pin_length: 6, locked_out: false },
-      record_mode: {},
+      record_mode: { psk_id: rig.store.settings.recordModePskId },
       unpaired_access: { enabled: false },
     });
-    assert.deepEqual(r.storage, { free: 4, capacity: 5, cost_individual: 1, cost_shared: 1 });
+    assert.deepEqual(r.storage, { free: 3, capacity: 5, cost_individual: 1, cost_shared: 1 });
     assert.equal(ask(peer, "management/get-pairing-config", { x: 1 }).result, "invalid");
   });
 
@@ -114,7 +118,7 @@ describe("management", () => {
       record_mode: { psk_id: pskId(rig.crypto, shared) },
       unpaired_access: { enabled: true },
     });
-    assert.deepEqual(r, { result: "ok", storage: { free: 3 } });
+    assert.deepEqual(r, { result: "ok", storage: { free: 2 } });
     const s = rig.store.settings;
     assert.equal(s.pairingPskEnabled, false);
     assert.deepEqual(s.pairingPsk, newPsk);
@@ -132,10 +136,10 @@ describe("management", () => {
       unpaired_access: { enabled: true },
     });
     // an empty patch changes nothing
-    const before = rig.store.snapshot();
+    const before = storeView(rig.store);
     assert.equal(ask(peer, "management/set-pairing-config", {}).result, "ok");
     assert.equal(ask(peer, "management/set-pairing-config", { unpaired_access: {} }).result, "ok");
-    assert.equal(rig.store.snapshot(), before);
+    assert.equal(storeView(rig.store), before);
     const invalid: JsonObject[] = [
       { static_pin: { pin: "1234567" } },
       { static_pin: { pin: "123456789" } },
@@ -148,7 +152,7 @@ describe("management", () => {
       { pairing_psk: { psk: "short" } },
       { pairing_psk: { psk: b64(SENTINEL_PSK) } },
       { pairing_psk: null },
-      { record_mode: { psk_id: pskId(rig.crypto, rig.store.list()[0].psk) } },
+      { record_mode: { psk_id: pairings(rig.store)[0].pskId } },
       { record_mode: { psk_id: b64(rig.random.bytes(32)) } },
       { record_mode: {} },
       { unpaired_access: { enabled: 1 } },
@@ -157,7 +161,7 @@ describe("management", () => {
       { unpaired_access: { enabled: false }, static_pin: { pin: "12" } },
     ];
     for (const p of invalid) assert.equal(ask(peer, "management/set-pairing-config", p).result, "invalid", JSON.stringify(p));
-    assert.equal(rig.store.snapshot(), before, "a rejected request writes nothing, not even its valid parts");
+    assert.equal(storeView(rig.store), before, "a rejected request writes nothing, not even its valid parts");
     assert.equal(ask(peer, "management/set-pairing-config", { pairing_psk: { psk: b64(shared) } }).result, "already_exists");
   });
 
@@ -174,7 +178,7 @@ describe("management", () => {
   test("unknown management request: invalid; outside a management activity: permission_denied without storage", () => {
     const rig = makeRig();
     const { peer } = manager(rig);
-    assert.deepEqual(ask(peer, "management/reboot"), { result: "invalid", storage: { free: 4 } });
+    assert.deepEqual(ask(peer, "management/reboot"), { result: "invalid", storage: { free: 3 } });
     peer.send("server/activate", { activities: ["playback"], active_roles: [] });
     assert.deepEqual(ask(peer, "management/list-records"), { result: "permission_denied" });
     const s = new TestPeer(rig.sessions, rig.crypto);
@@ -223,7 +227,7 @@ describe("server/unpair and goodbye reasons", () => {
     peer.send("server/unpair", {});
     assert.equal(peer.expect("client/goodbye").reason, "unpaired");
     assert.ok(peer.closed);
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
     assert.ok(!rig.player.active);
   });
 
@@ -232,7 +236,7 @@ describe("server/unpair and goodbye reasons", () => {
     const { peer } = manager(rig, true);
     peer.send("server/unpair", {});
     assert.equal(peer.expect("client/goodbye").reason, "unpaired");
-    assert.equal(rig.store.list().length, 1);
+    assert.equal(rig.store.list().length, 2, "the provisioned and the session's shared records stay");
   });
 
   test("trust none (Sentinel, pairing PSK): ignored, the session continues", () => {

@@ -3,11 +3,11 @@
 // and the re-handshake that promotes the session to `user`.
 
 import { assert, describe, test } from "../../harness.js";
-import { pskId, SENTINEL_PSK } from "../../../crypto/ids.js";
+import { keyId, pskId, SENTINEL_PSK } from "../../../crypto/ids.js";
 import { commitB, derivePin } from "../../../crypto/pin.js";
 import { base64urlDecode, base64urlEncode } from "../../../modules/util/base64url.js";
 import { bytesEqual } from "../../../modules/util/bytes.js";
-import { makeRig, type Rig } from "../../support/session-parts.js";
+import { makeRig, pairings, storeView, withoutRecordMode, type Rig } from "../../support/session-parts.js";
 import { TestPeer, type Message } from "../../support/session-peer.js";
 import { pinRound } from "../../support/pairing-peer.js";
 
@@ -31,7 +31,7 @@ function finalize(rig: Rig, p: TestPeer, replies: Message[]): Uint8Array {
   const fin = replies.find((m) => m.type === "client/pair-finalize");
   assert.ok(fin, "client/pair-finalize follows client/pair-confirm");
   const ltk = base64urlDecode(fin.payload.long_term_psk, 32)!;
-  assert.equal(rig.store.list().length, 0, "nothing persisted before server/pair-finalize");
+  assert.equal(pairings(rig.store).length, 0, "nothing persisted before server/pair-finalize");
   p.send("server/pair-finalize", {});
   return ltk;
 }
@@ -43,7 +43,7 @@ describe("pairing PSK flow", () => {
     const fin = p.expect("client/pair-finalize");
     const ltk = base64urlDecode(fin.long_term_psk, 32)!;
     assert.ok(ltk);
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
     p.send("server/pair-finalize", {});
     const rec = rig.store.findByPskId(pskId(rig.crypto, ltk))!;
     assert.equal(rec.kind, "stored_pubkey");
@@ -67,7 +67,7 @@ describe("pairing PSK flow", () => {
     p.send("server/activate", { activities: ["pairing"], active_roles: [], selected_pair_method: "pairing_psk" });
     const second = p.expect("client/pair-finalize").long_term_psk;
     assert.notEqual(first, second);
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
     // after a PIN round on the Sentinel, leaving pairing instead of finalizing
     p.close();
     const q = pairingPeer(rig, "dynamic_pin");
@@ -75,30 +75,36 @@ describe("pairing PSK flow", () => {
     const r = pinRound(q, rig.crypto, pin);
     assert.ok(r.replies.some((m) => m.type === "client/pair-finalize"));
     q.send("server/activate", { activities: [], active_roles: [] });
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
     assert.ok(!q.closed);
     q.send("server/pair-finalize", {});
     assert.ok(q.closed, "a late server/pair-finalize is a protocol violation");
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
   });
 
   test("table full: the record_mode shared-PSK record's PSK is delivered; without one, storage_exhausted", () => {
     const rig = makeRig({ slots: 5 });
-    const shared = rig.random.bytes(32);
-    rig.store.addRecord(shared);
-    for (let i = 0; i < 4; i++) rig.store.addRecord(rig.random.bytes(32), "x".repeat(43));
-    const p = pairingPeer(rig, "pairing_psk");
-    assert.equal(p.expect("pair/abort").reason, "storage_exhausted");
-    assert.ok(p.closed);
-    rig.store.updateSettings({ recordModePskId: pskId(rig.crypto, shared) });
+    const shared = rig.store.findByPskId(rig.store.settings.recordModePskId!)!.psk;
+    for (let i = 0; i < 4; i++) assert.equal(rig.store.addRecord(rig.random.bytes(32), keyId(rig.random.bytes(32))), "ok");
+    assert.equal(rig.store.accounting().free, 0);
     const q = pairingPeer(rig, "pairing_psk");
     const ltk = base64urlDecode(q.expect("client/pair-finalize").long_term_psk, 32)!;
-    assert.ok(bytesEqual(ltk, shared));
-    const before = rig.store.snapshot();
+    assert.ok(bytesEqual(ltk, shared), "the shared-PSK record becomes this server's long-term PSK");
+    const before = storeView(rig.store);
     q.send("server/pair-finalize", {});
-    assert.equal(rig.store.snapshot(), before, "the shared record already exists: nothing new is written");
+    assert.equal(storeView(rig.store), before, "the shared record already exists: nothing new is written");
     assert.ok(q.rehandshake(ltk));
     assert.equal(q.hello().trust_level, "user");
+    q.close();
+    // no fallback (the Store only loses its record_mode to flash damage)
+    const bare = makeRig({ slots: 5, view: withoutRecordMode });
+    for (let i = 0; i < 4; i++) bare.store.addRecord(bare.random.bytes(32), keyId(bare.random.bytes(32)));
+    const p = pairingPeer(bare, "pairing_psk");
+    assert.equal(p.expect("pair/abort").reason, "storage_exhausted");
+    assert.ok(p.closed);
+    const d = pairingPeer(bare, "dynamic_pin");
+    assert.equal(d.expect("pair/abort").reason, "storage_exhausted", "checked before any PIN is shown");
+    assert.equal(bare.out.pins.length, 0);
   });
 
   test("the 2-minute attempt timeout also bounds the wait for server/pair-finalize", () => {
@@ -154,7 +160,7 @@ describe("static PIN flow", () => {
     assert.ok(p.closed);
     assert.equal(rig.sessions.lockout.failureCount("static_pin"), 1);
     assert.equal(rig.sessions.window.state, "closed");
-    assert.equal(rig.store.list().length, 0);
+    assert.equal(pairings(rig.store).length, 0);
     const q = pairingPeer(rig, "static_pin");
     assert.equal(q.recv(), null);
   });
@@ -359,7 +365,7 @@ describe("dynamic PIN flow", () => {
     p.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
     assert.ok(rig.out.clears >= 1);
     assert.ok(rig.player.active);
-    assert.equal(rig.store.list().length, 1);
+    assert.equal(pairings(rig.store).length, 1);
     assert.ok(!p.closed);
   });
 });

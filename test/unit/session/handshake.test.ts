@@ -85,9 +85,9 @@ describe("session handshake", () => {
     assert.equal(rig.store.findByPskId(id)!.used, false, "message 2 alone proves nothing about the server");
     peer.hello();
     assert.equal(rig.store.findByPskId(id)!.used, true);
-    const writes = rig.store.writes;
+    const writes = rig.flash.mutations;
     new TestPeer(rig.sessions, rig.crypto, peer.identity).open(k);
-    assert.equal(rig.store.writes, writes, "no rewrite once used");
+    assert.equal(rig.flash.mutations, writes, "no flash write once used");
   });
 
   test("pairing PSK matches only while pairing_psk is enabled", () => {

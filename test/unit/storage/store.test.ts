@@ -16,7 +16,7 @@ function bytes(n: number, v: number): Uint8Array {
 /** The wear bound of storage/journal.ts for a geometry. */
 function bound(g: Geometry): { K: number; S: number; C: number; G: number; maxWrites: number; amortized: number } {
   const C = g.blockSize / 128 - 1;
-  const S = g.slots + 2;
+  const S = g.slots + 3;
   const K = Math.ceil((S + 2) / C);
   const G = Math.min(g.blocks - Math.ceil((S + 1) / C), 255);
   return { K, S, C, G, maxWrites: S + 2 + K, amortized: G / (G * C - S - 1) };
