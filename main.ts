@@ -9,7 +9,7 @@ import { createTraceLog } from "./drivers/log.js";
 import { hardwareRandom } from "./drivers/random.js";
 import { I2sAudioSink } from "./drivers/audio-out.js";
 import { bundledDigitClips } from "./drivers/clips.js";
-import { createPortableCrypto } from "./crypto/portable.js";
+import { backendUnmask, createCryptoBackend } from "./drivers/crypto/backend.js";
 import { parseConfig } from "./modules/config.js";
 import { parseDeviceConfig } from "./modules/board/device-config.js";
 import { AudioArbiter } from "./modules/audio/arbiter.js";
@@ -41,9 +41,11 @@ function boot(): void {
     button: board.button,
     outChannel: createOutChannel(speakerConfig.outChannels, outputs, log),
     indicator: board.indicator,
-    crypto: createPortableCrypto(hardwareRandom),
+    crypto: createCryptoBackend(hardwareRandom),
     log,
   };
+  // Native WebSocket unmasking where the crypto module brings it (ESP32); absent: the JavaScript loop.
+  if (backendUnmask) platform.unmask = backendUnmask;
   log.log("info", `main: ${speakerConfig.manufacturer} ${speakerConfig.productName} "${speakerConfig.name}" on ${board.name}`);
   board.whenNetworkUp(() => {
     startSpeaker(platform, speakerConfig, (e: SpeakerEvent) => log.log("info", `event ${e.event}${"client_id" in e ? " " + String(e.client_id) : ""}${"state" in e ? " " + String(e.state) : ""}`));
