@@ -48,7 +48,11 @@ function boot(): void {
   if (backendUnmask) platform.unmask = backendUnmask;
   log.log("info", `main: ${speakerConfig.manufacturer} ${speakerConfig.productName} "${speakerConfig.name}" on ${board.name}`);
   board.whenNetworkUp(() => {
-    startSpeaker(platform, speakerConfig, (e: SpeakerEvent) => log.log("info", `event ${e.event}${"client_id" in e ? " " + String(e.client_id) : ""}${"state" in e ? " " + String(e.state) : ""}`));
+    startSpeaker(platform, speakerConfig, (e: SpeakerEvent) => {
+      // xsbug's console (or the simulator's standard output) is where a developer reads these.
+      if (e.event === "ready") log.log("info", `ready: client_id ${e.client_id}, pairing token ${e.pairing_token}, static PIN ${e.static_pin ?? "off"}`);
+      else log.log("info", `event ${e.event}${"server_id" in e ? " " + String(e.server_id) : ""}${"state" in e ? " " + String(e.state) : ""}`);
+    });
   });
 }
 
