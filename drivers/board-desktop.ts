@@ -6,6 +6,7 @@
 
 import config from "mc/config";
 import type { Board, BoardOptions } from "./board.js";
+import { displayPin } from "./display-pin.js";
 import type { ButtonPort, ButtonPress, IndicatorPort } from "../modules/platform.js";
 import { PressDetector } from "../modules/board/press-detector.js";
 import { BlinkIndicator } from "../modules/board/blink-indicator.js";
@@ -53,7 +54,7 @@ export function createBoard(o: BoardOptions): Board {
     },
     button,
     indicator,
-    pinOutputs: [],
+    pinOutputs: displayPin(o),
     whenNetworkUp(ready: () => void): void {
       ready();
     },

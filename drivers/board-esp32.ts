@@ -2,6 +2,7 @@
 // the GPIO button and LED, Wi-Fi. See drivers/board.d.ts.
 
 import type { Board, BoardOptions } from "./board.js";
+import { displayPin } from "./display-pin.js";
 import type { ButtonPort, IndicatorPort } from "../modules/platform.js";
 import { PartitionFlash } from "./flash-partition.js";
 import { DeviceListener } from "./listener.js";
@@ -30,7 +31,7 @@ export function createBoard(o: BoardOptions): Board {
     announcer: new DeviceAnnouncer(log),
     button,
     indicator,
-    pinOutputs: [],
+    pinOutputs: displayPin(o),
     whenNetworkUp(ready: () => void): void {
       if (!device.ssid) {
         log.log("warn", "board: no Wi-Fi configured (ssid); starting on whatever network the board has");
