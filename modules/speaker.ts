@@ -20,6 +20,7 @@ export type SpeakerEvent =
   | { event: "pairing_window"; open: boolean }
   | { event: "paired"; server_id: string }
   | { event: "lockout"; method: PinMethod; locked_out: boolean }
+  | { event: "pairing_token"; pairing_token: string } // the pairing PSK was rotated by management
   | { event: "connection"; server_id: string; state: string; [k: string]: unknown }
   | { event: "stopped"; reason: string };
 

@@ -3,6 +3,8 @@
 // running speaker (modules/speaker.ts builds it); the unit tests drive it directly with in-memory sockets.
 
 import { pskId as computePskId, SENTINEL_PSK, SENTINEL_PSK_ID, type KeyPair } from "../../crypto/ids.js";
+import { encodePairingToken } from "../../crypto/pairing-token.js";
+import { bytesEqual } from "../util/bytes.js";
 import type { CryptoProvider, SuiteName } from "../../crypto/provider.js";
 import type { SpeakerConfig } from "../config.js";
 import type { ButtonPress, ClockPort, IndicatorPort, LogPort, OutChannelPort } from "../platform.js";
@@ -22,6 +24,7 @@ export type SessionEvent =
   | { event: "pairing_window"; open: boolean }
   | { event: "paired"; server_id: string }
   | { event: "lockout"; method: PinMethod; locked_out: boolean }
+  | { event: "pairing_token"; pairing_token: string }
   | { event: "connection"; server_id: string; state: string; [k: string]: unknown };
 
 export interface SessionsOptions {
@@ -67,6 +70,7 @@ export class Sessions implements SessionHub {
   private playerOwner: Connection | null = null;
   private pairingPskCache: { psk: Uint8Array; id: string } | null = null;
   private stopped = false;
+  private announcedPairingPsk: Uint8Array | null;
   /** Exceptions caught by a connection's last-resort guard (each is a bug; tests assert zero). */
   internalErrors = 0;
 
@@ -79,6 +83,7 @@ export class Sessions implements SessionHub {
     this.store = o.store;
     this.player = o.player;
     this.maxMessageBytes = channelMessageCap(o.config);
+    this.announcedPairingPsk = o.store.settings.pairingPsk.slice();
     this.lockout = new PinLockout((method, locked) => o.emit({ event: "lockout", method, locked_out: locked }));
     this.window = new PairingWindow(o.clock, (open) => {
       o.indicator.cue(open ? "pairing-window-open" : "pairing-window-closed");
@@ -212,6 +217,7 @@ export class Sessions implements SessionHub {
     const verdict = arbitrate(h ? { activities: h.activities, serverId: h.serverId } : null, { activities, serverId: c.serverId }, this.store.settings.lastPlaybackServerId);
     if (verdict === "admit") {
       this.holder = c;
+      this.o.indicator.cue("connected");
       if (h) {
         this.connectionEvent(h, "displaced", { by: c.serverId });
         h.displace();
@@ -259,6 +265,12 @@ export class Sessions implements SessionHub {
       ownPskId,
       onConfigChanged: () => {
         if (!this.staticPinOffered()) this.window.close();
+        // a rotated pairing PSK changes the token the operator scans (the simulator shows it again)
+        const psk = this.store.settings.pairingPsk;
+        if (this.announcedPairingPsk && !bytesEqual(this.announcedPairingPsk, psk)) {
+          this.announcedPairingPsk = psk.slice();
+          this.o.emit({ event: "pairing_token", pairing_token: encodePairingToken(this.identity.publicKey, psk) });
+        }
       },
       log: (m) => this.log(m),
     };
@@ -271,7 +283,10 @@ export class Sessions implements SessionHub {
   closed(c: Connection): void {
     const i = this.connections.indexOf(c);
     if (i >= 0) this.connections.splice(i, 1);
-    if (this.holder === c) this.holder = null;
+    if (this.holder === c) {
+      this.holder = null;
+      if (!this.stopped) this.o.indicator.cue("disconnected");
+    }
     if (this.playerOwner === c) this.releasePlayer(c);
   }
 

@@ -4,6 +4,7 @@
 import { assert, describe, test } from "../../harness.js";
 import { keyId, pskId, SENTINEL_PSK } from "../../../crypto/ids.js";
 import { base64urlEncode } from "../../../modules/util/base64url.js";
+import { decodePairingToken } from "../../../crypto/pairing-token.js";
 import { makeRig, pairings, storeView, provisionedShared, type Rig } from "../../support/session-parts.js";
 import { TestPeer } from "../../support/session-peer.js";
 import type { JsonObject } from "../../../modules/protocol/json.js";
@@ -127,6 +128,9 @@ describe("management", () => {
     assert.equal(s.minPinLength, 8);
     assert.equal(s.recordModePskId, pskId(rig.crypto, shared));
     assert.equal(s.unpairedAccess, true);
+    const tok = rig.events.filter((e) => e.event === "pairing_token");
+    assert.equal(tok.length, 1, "the rotated pairing PSK is announced as a new token");
+    assert.deepEqual(decodePairingToken((tok[0] as { pairing_token: string }).pairing_token)!.pairingPsk, newPsk);
     r = ask(peer, "management/get-pairing-config");
     assert.deepEqual(r.data, {
       pairing_psk: { enabled: false },

@@ -107,6 +107,22 @@ describe("pairing PSK flow", () => {
     assert.equal(bare.out.pins.length, 0);
   });
 
+  test("a Sentinel connection re-handshakes to the pairing PSK first, then pairs", () => {
+    const rig = makeRig();
+    const p = new TestPeer(rig.sessions, rig.crypto);
+    p.open(SENTINEL_PSK);
+    p.send("server/activate", { activities: [], active_roles: [] });
+    assert.ok(p.rehandshake(rig.store.settings.pairingPsk));
+    assert.equal(p.hello().trust_level, "none");
+    p.send("server/activate", { activities: ["pairing"], active_roles: [], selected_pair_method: "pairing_psk" });
+    const ltk = base64urlDecode(p.expect("client/pair-finalize").long_term_psk, 32)!;
+    p.send("server/pair-finalize", {});
+    assert.ok(p.rehandshake(ltk));
+    assert.equal(p.hello().trust_level, "user");
+    p.send("server/activate", { activities: ["management"], active_roles: [] });
+    assert.ok(!p.closed);
+  });
+
   test("the 2-minute attempt timeout also bounds the wait for server/pair-finalize", () => {
     const rig = makeRig();
     const p = pairingPeer(rig, "pairing_psk");
