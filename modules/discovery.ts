@@ -78,3 +78,14 @@ export function txtEntries(service: { path: string; name: string }): [string, st
 export function txtString(key: string, value: string): Uint8Array {
   return utf8Encode(key + "=" + value);
 }
+
+/**
+ * The TXT entries as an empty Array carrying them as named properties: the shape Moddable's legacy mdns
+ * serializer encodes correctly (its plain-object and Map branches are broken, see drivers/announcer.ts).
+ * It walks the value with `for (const key in txt)` and writes `key=txt[key]` for each key.
+ */
+export function txtAsNamedArray(service: { path: string; name: string }): string[] & Record<string, string> {
+  const txt = [] as unknown as string[] & Record<string, string>;
+  for (const [key, value] of txtEntries(service)) txt[key] = value;
+  return txt;
+}

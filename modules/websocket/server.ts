@@ -364,19 +364,42 @@ class Connection implements WsConnection, FrameSink {
   /** Write what the socket takes now; queue a copy of the rest (after anything already queued). */
   private writeOrQueue(bytes: Uint8Array): void {
     let rest = bytes;
-    if (this.queued === 0) {
-      const space = this.socket.writable();
-      if (space >= rest.length) {
-        if (this.socket.write(rest)) return;
-      } else if (space > 0 && this.socket.write(rest.subarray(0, space))) rest = rest.subarray(space);
+    if (this.queued > 0) {
+      // behind what is queued; the socket owes us an onWritable (pump stopped on writable() == 0)
+      this.queue.push(rest.slice());
+      this.queued += rest.length;
+      return;
     }
+    const space = this.socket.writable();
+    if (space >= rest.length) {
+      if (this.socket.write(rest)) return;
+    } else if (space > 0 && this.socket.write(rest.subarray(0, space))) rest = rest.subarray(space);
     this.queue.push(rest.slice());
     this.queued += rest.length;
+    // the socket may have room again already (a host that flushed synchronously): use it now, and stop
+    // only once writable() reported 0, which obliges the driver to call onWritable later. Nobody was
+    // refused while the queue was empty, so draining here owes the user no onWritable.
+    this.pump();
   }
 
+  /** onWritable from the socket: send what is queued; once all is out, finish a close or tell the user. */
   private flush(): void {
     if (this.state === S_DONE) return;
     const had = this.queued > 0;
+    this.pump();
+    if (this.queued > 0) return;
+    if (this.endWhenFlushed) return this.finish(this.closeCode, true);
+    if (had && this.state === S_OPEN) {
+      try {
+        this.onWritable?.();
+      } catch (e) {
+        this.userFault("writable handler", e);
+      }
+    }
+  }
+
+  /** Write queued bytes while the socket takes them. */
+  private pump(): void {
     while (this.queued > 0) {
       const space = this.socket.writable();
       if (space <= 0) break;
@@ -389,15 +412,6 @@ class Connection implements WsConnection, FrameSink {
       if (this.queueOffset === head.length) {
         this.queue.shift();
         this.queueOffset = 0;
-      }
-    }
-    if (this.queued > 0) return;
-    if (this.endWhenFlushed) return this.finish(this.closeCode, true);
-    if (had && this.state === S_OPEN) {
-      try {
-        this.onWritable?.();
-      } catch (e) {
-        this.userFault("writable handler", e);
       }
     }
   }
