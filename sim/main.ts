@@ -120,7 +120,16 @@ function boot(): void {
     outChannel: createOutChannel(opts.config.outChannels, [new ConsolePin(out), ...(opts.config.outChannels.includes("speaker") ? [new SpokenPin(arbiter, clips)] : [])], out),
     indicator: new SimIndicator(out),
     crypto: createPortableCrypto(osRandom),
-    log: out,
+    log: {
+      // The store reports each mount that found something to say in one line; anything but the first
+      // boot of a blank image means the image was damaged: a warning, and a `storage` event.
+      log(level, message) {
+        if (message.startsWith("storage:") && !message.startsWith("storage: blank flash")) {
+          out.log("warn", `${message} (flash image ${opts.flashFile})`);
+          out.event({ event: "storage", message });
+        } else out.log(level, message);
+      },
+    },
   };
   const thisBoot = bootCount;
   const onEvent = (e: SpeakerEvent) => {

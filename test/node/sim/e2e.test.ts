@@ -226,6 +226,8 @@ test("a bad flag prints the usage and exits 2; a corrupt flash image is reformat
   try {
     const r = await ready(sim);
     assert.match(r.token, /^SP:0/);
+    assert.ok(sim.events.some((e) => e.event === "storage"), "the reformat is reported");
+    assert.ok(sim.stderr.some((l) => / warn /.test(l) && l.includes("storage:")), "with a warning");
   } finally {
     assert.equal(await sim.quit(), 0);
   }
