@@ -45,7 +45,7 @@ export function createBoard(o: BoardOptions): Board {
   return {
     name: "desktop simulator",
     flash: FileImageFlash.open(root + "sendspin-pairing.bin", FLASH_BLOCK, FLASH_BLOCKS),
-    listener: new DeviceListener({ log }),
+    listener: new DeviceListener({ clock, log }),
     announcer: {
       advertise(service) {
         log.log("info", `board: no mDNS in Moddable's desktop simulator; connect to ws://<host>:${service.port}${service.path}`);

@@ -27,7 +27,7 @@ export function createBoard(o: BoardOptions): Board {
   return {
     name: "esp32",
     flash: PartitionFlash.open(PAIRING_PARTITION),
-    listener: new DeviceListener({ log }),
+    listener: new DeviceListener({ clock, log }),
     announcer: new DeviceAnnouncer(log),
     button,
     indicator,

@@ -66,19 +66,25 @@ export interface Message {
 }
 
 export class TestPeer {
-  readonly sock = new FakeSocket();
+  readonly sock: FakeSocket;
   readonly identity: KeyPair;
   clientInit: Uint8Array | null = null;
   clientKey: Uint8Array | null = null;
   suite: SuiteName = "25519_ChaChaPoly_SHA256";
   channel: SecureChannel | null = null;
 
+  /**
+   * `sessions`: the peer's socket is handed to it by connect(); null when `sock` is already wired to the
+   * speaker (a WireSocket: real WebSocket frames over a listener port, test/support/wire-peer.ts).
+   */
   constructor(
-    private readonly sessions: Sessions,
+    private readonly sessions: Sessions | null,
     private readonly crypto: CryptoProvider,
     identity?: KeyPair,
+    sock?: FakeSocket,
   ) {
     this.identity = identity ?? generateKeyPair(crypto);
+    this.sock = sock ?? new FakeSocket();
   }
 
   get serverId(): string {
@@ -91,7 +97,7 @@ export class TestPeer {
 
   /** Open the socket; the speaker sends client/init at once. */
   connect(): this {
-    this.sessions.accept(this.sock);
+    if (this.sessions) this.sessions.accept(this.sock);
     const f = this.sock.outbox.shift();
     if (!f || f.kind !== "text") throw new Error("peer: no client/init");
     this.clientInit = f.data;

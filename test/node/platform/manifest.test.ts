@@ -66,12 +66,23 @@ test("every folder of core sources is mapped to a specifier that mirrors its pat
 });
 
 test("every driver module is mapped under its own path (boards as drivers/board on every platform)", () => {
-  for (const n of readdirSync(join(projectRoot, "drivers"))) {
+  const files = readdirSync(join(projectRoot, "drivers"));
+  // drivers/<stem>.d.ts + drivers/<stem>-<variant>.ts: one specifier, an implementation per platform
+  const perPlatform = files.filter((n) => n.endsWith(".d.ts")).map((n) => n.slice(0, -5));
+  const platforms = ["*", ...Object.keys(manifest.platforms)];
+  for (const n of files) {
     if (!n.endsWith(".ts") || n.endsWith(".d.ts")) continue;
     const base = n.slice(0, -3);
-    if (base.startsWith("board-")) continue;
-    const platforms = ["*", ...Object.keys(manifest.platforms)];
+    const stem = perPlatform.find((s) => base.startsWith(s + "-"));
+    if (stem !== undefined) {
+      assert.ok(mapped(`drivers/${stem}`, `./drivers/${base}`, platforms), `drivers/${base} is not mapped as drivers/${stem}`);
+      continue;
+    }
     assert.ok(mapped(`drivers/${base}`, `./drivers/${base}`, platforms), `drivers/${base} is not mapped`);
+  }
+  for (const p of ["esp32", "lin", "mac", "win"]) {
+    const socket = manifest.platforms[p]?.modules?.["drivers/socket"];
+    assert.ok(typeof socket === "string" && existsSync(join(projectRoot, socket + ".ts")), `${p}: drivers/socket → ${socket}`);
   }
   const boards = readdirSync(join(projectRoot, "drivers")).filter((n) => n.startsWith("board-") && n.endsWith(".ts"));
   for (const p of boards.length > 0 ? ["esp32", "lin", "mac", "win"] : []) {
