@@ -5,9 +5,10 @@ import { assert, describe, test } from "../../harness.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { createPortableCrypto } from "../../../crypto/portable.js";
-import { SUITES } from "../../../crypto/provider.js";
+import { keyedHmacSha512, SUITES, type CryptoProvider } from "../../../crypto/provider.js";
 import { concatBytes, fromHex, toHex } from "../../../modules/util/bytes.js";
 import { SeededRandom } from "../../support/random.js";
 
@@ -99,5 +100,31 @@ describe("portable crypto provider", () => {
     const key = fromHex("4a656665"); // "Jefe"
     const data = fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f");
     assert.equal(toHex(crypto.hmacSha256(key, data.subarray(0, 5), data.subarray(5))), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  });
+
+  test("keyed HMAC-SHA-512: each message equals a fresh HMAC (RFC 4231 case 2 first), the key is copied, dispose ends it", () => {
+    const key = fromHex("4a656665"); // "Jefe"
+    const data = fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f");
+    const case2 = "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737";
+    assert.equal(toHex(crypto.hmacSha512(key, data)), case2);
+    const rnd = new SeededRandom(9);
+    const key64 = rnd.bytes(64);
+    // The portable backend's own keyed HMAC, and the fallback any backend without one gets.
+    const withoutKeyed: CryptoProvider = { ...crypto, hmacSha512Keyed: undefined };
+    for (const provider of [crypto, withoutKeyed]) {
+      for (const k of [key, key64]) {
+        const m = keyedHmacSha512(provider, k);
+        const original = k.slice();
+        k.fill(0); // the caller may wipe its key once keyed
+        for (const msg of [data, rnd.bytes(200), new Uint8Array(0)]) {
+          assert.equal(toHex(m.mac(msg)), toHex(hmac(sha512, original, msg)));
+          assert.equal(toHex(m.mac(msg.subarray(0, 7), msg.subarray(7))), toHex(hmac(sha512, original, msg)), "parts");
+        }
+        if (k === key) assert.equal(toHex(m.mac(data)), case2);
+        k.set(original);
+        m.dispose();
+        assert.throws(() => m.mac(data));
+      }
+    }
   });
 });
