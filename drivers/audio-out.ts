@@ -4,8 +4,9 @@
 // Buffers wait in a bounded JavaScript queue (modules/audio/playout-queue.ts) and are copied into the
 // driver's DMA buffers from its onWritable callback; a buffer's `done` runs once it is fully copied.
 // The hardware reports no play position, so queuedFrames/nextPlayTimeUs come from the playout model:
-// the I2S clock and the µs timer share the ESP32's crystal, and the modelled pipeline delay is one DMA
-// buffer (to be confirmed on a board; static_delay_ms absorbs a fixed error). Volume is applied by the
+// the I2S clock and the µs timer share the ESP32's crystal, and the modelled pipeline delay is two DMA
+// buffers (one waiting for the next onWritable, one in flight; to be confirmed on a board, a fixed error
+// is what static_delay_ms absorbs). Volume is applied by the
 // driver (AudioOut.volume, native). When the output cannot be opened, or never asks for data (Linux
 // simulator without a sound card: ALSA fails in the driver's thread and only prints), the sink plays
 // by the clock alone from then on, so the speaker still runs.
@@ -80,7 +81,9 @@ export class I2sAudioSink implements AudioSinkPort {
       this.refused = true;
       return false;
     }
-    this.feed();
+    // No feeding from here: `done` must never run inside write (port contract). The driver's
+    // onWritable comes once per DMA buffer sent (ESP32: about every 21 ms at 48 kHz stereo, the
+    // channel runs continuously) or per ALSA period (Linux), and feeds the queue.
     return true;
   }
 
@@ -214,6 +217,6 @@ export class I2sAudioSink implements AudioSinkPort {
   }
 
   private dmaLatencyUs(f: PcmFormat): number {
-    return Math.round((DMA_BUFFER_BYTES / (f.channels * 2) / f.sampleRate) * 1e6);
+    return Math.round(((2 * DMA_BUFFER_BYTES) / (f.channels * 2) / f.sampleRate) * 1e6);
   }
 }

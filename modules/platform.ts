@@ -2,6 +2,7 @@
 // set (device in drivers/, simulator in sim/, tests) provides all of them. The core never reaches a
 // host API any other way.
 
+import type { Unmasker } from "./websocket/frames.js";
 import type { CryptoProvider } from "../crypto/provider.js";
 import type { FlashPort } from "../storage/flash.js";
 
@@ -203,4 +204,9 @@ export interface Platform {
   indicator: IndicatorPort;
   crypto: CryptoProvider;
   log: LogPort;
+  /**
+   * WebSocket unmasking in native code (the device: drivers/crypto/native-unmask.ts); absent: the WebSocket
+   * server's JavaScript loop. In XS that loop costs as much as the rest of the audio receive path together.
+   */
+  unmask?: Unmasker;
 }

@@ -112,6 +112,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     maxConnections: config.maxSockets,
     clock,
     log: platform.log,
+    unmask: platform.unmask,
     onConnection: (c: WsConnection) => live.accept(c),
   });
   const port = wss.port;

@@ -20,8 +20,11 @@
 //    for a PIN that could never be stored.
 //  - The Pairing PSK flow has no client/pair-init; its wait for server/pair-finalize is bounded by the
 //    same 2-minute attempt timeout, counted from client/pair-finalize.
-//  - A static-PIN attempt waiting for the operator's gesture is not bounded by a timer: the window's
-//    lifetime and the attempt timeout both start later by the spec's definitions.
+//  - A static-PIN attempt waiting for the operator's gesture is bounded by the window's lifetime
+//    (5 minutes), then ends with pair/abort `attempt_timeout`. The spec starts neither the window's
+//    lifetime nor the attempt timeout before the gesture, but an in-flight pairing cannot be displaced by
+//    playback, so without a bound any server could hold the speaker forever by asking for a static PIN
+//    nobody enters. A gesture restarts the bound as the 2-minute attempt timeout.
 
 import { CPaceResponder, cpaceSid } from "../../crypto/cpace.js";
 import { commitB, derivePin, pinPrs } from "../../crypto/pin.js";
@@ -40,7 +43,7 @@ import {
 } from "../protocol/pairing-messages.js";
 import type { RecordStore } from "../session/parts.js";
 import type { PinLockout } from "./lockout.js";
-import type { PairingWindow } from "./window.js";
+import { WINDOW_LIFETIME_MS, type PairingWindow } from "./window.js";
 import { wipe } from "../util/bytes.js";
 
 export const ATTEMPT_TIMEOUT_MS = 2 * 60 * 1000;
@@ -144,7 +147,7 @@ export class PairingAttempt {
         this.sendFinalize();
         return;
       case "static_pin":
-        if (this.ctx.window.isOpen) this.windowOpened();
+        if (!(this.ctx.window.isOpen && this.windowOpened())) this.startTimer(WINDOW_LIFETIME_MS);
         return;
       case "dynamic_pin": {
         this.nonceB = new Uint8Array(32);
@@ -286,12 +289,12 @@ export class PairingAttempt {
     this.ctx.onPaired(this.host.serverId);
   }
 
-  private startTimer(): void {
+  private startTimer(ms = ATTEMPT_TIMEOUT_MS): void {
     this.ctx.clock.clear(this.timer);
     this.timer = this.ctx.clock.setTimeout(() => {
       this.timer = undefined;
       if (!this.finished) this.fail("attempt_timeout");
-    }, ATTEMPT_TIMEOUT_MS);
+    }, ms);
   }
 
   /** End with pair/abort `reason` and close the connection. */

@@ -56,7 +56,16 @@ export interface FrameDecoderOptions {
   maxTextBytes: number;
   /** Server side: every frame must be masked. Client side (tests): no frame may be masked. */
   expectMasked: boolean;
+  /** A faster unmasking (native on the device); default: the JavaScript loop below. */
+  unmask?: Unmasker;
 }
+
+/**
+ * XOR buf[from, to) in place with the 4-byte mask, starting at mask byte `phase` (0..3): byte i gets
+ * mask[(phase + i - from) & 3]. Unmasking is the one per-byte loop of the receive path; in XS it costs about
+ * as much as everything else on the path together, so the device passes a native implementation.
+ */
+export type Unmasker = (buf: Uint8Array, from: number, to: number, mask: Uint8Array, phase: number) => void;
 
 const S_HEADER = 0;
 const S_PAYLOAD = 1;
@@ -67,6 +76,7 @@ export class FrameDecoder {
   private readonly maxMessage: number;
   private readonly maxText: number;
   private readonly expectMasked: boolean;
+  private readonly fastUnmask: Unmasker | undefined;
 
   private state = S_HEADER;
   private readonly header = new Uint8Array(MAX_HEADER_BYTES);
@@ -97,6 +107,7 @@ export class FrameDecoder {
     this.maxMessage = o.maxMessageBytes;
     this.maxText = Math.min(o.maxTextBytes, o.maxMessageBytes);
     this.expectMasked = o.expectMasked;
+    this.fastUnmask = o.unmask;
   }
 
   /** Stop decoding: every later byte is ignored (the connection is going away). */
@@ -238,6 +249,11 @@ export class FrameDecoder {
   private unmask(buf: Uint8Array, words: Int32Array | null, from: number, to: number): void {
     const m = this.mask;
     let p = this.maskPhase;
+    if (this.fastUnmask !== undefined) {
+      this.fastUnmask(buf, from, to, m, p);
+      this.maskPhase = (p + to - from) & 3;
+      return;
+    }
     let i = from;
     while (i < to && (i & 3) !== 0) {
       buf[i] ^= m[p];

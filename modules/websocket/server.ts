@@ -18,6 +18,7 @@ import {
   CLOSE_NORMAL,
   FrameDecoder,
   type FrameSink,
+  type Unmasker,
   MAX_CONTROL_PAYLOAD,
   OP_BINARY,
   OP_CLOSE,
@@ -75,6 +76,8 @@ export interface WebSocketServerOptions {
   closeTimeoutMs?: number;
   /** Bytes that may wait for the socket per connection (also the largest frame sendable); default 66560. */
   maxBufferedBytes?: number;
+  /** Native unmasking for the frame decoder (the device's; default: JavaScript). See Unmasker in frames.ts. */
+  unmask?: Unmasker;
   log?: LogPort;
 }
 
@@ -98,6 +101,7 @@ interface Settings {
   readonly closeTimeoutMs: number;
   readonly maxBufferedBytes: number;
   readonly clock: ClockPort;
+  readonly unmask: Unmasker | undefined;
   readonly log: LogPort | undefined;
 }
 
@@ -126,6 +130,7 @@ export class WebSocketServer {
       closeTimeoutMs: positiveInt("closeTimeoutMs", o.closeTimeoutMs ?? WS_DEFAULTS.closeTimeoutMs, 1),
       maxBufferedBytes: positiveInt("maxBufferedBytes", o.maxBufferedBytes ?? WS_DEFAULTS.maxBufferedBytes, 256),
       clock: o.clock,
+      unmask: o.unmask,
       log: o.log,
     };
     this.maxConnections = positiveInt("maxConnections", o.maxConnections, 1);
@@ -327,7 +332,7 @@ class Connection implements WsConnection, FrameSink {
       this.timer = undefined;
       this.writeOrQueue(switchingProtocolsResponse(check.key));
       this.state = S_OPEN;
-      this.decoder = new FrameDecoder({ maxMessageBytes: this.s.maxMessageBytes, maxTextBytes: this.s.maxTextBytes, expectMasked: true }, this);
+      this.decoder = new FrameDecoder({ maxMessageBytes: this.s.maxMessageBytes, maxTextBytes: this.s.maxTextBytes, expectMasked: true, unmask: this.s.unmask }, this);
       this.visible = true;
       try {
         this.server.deliver(this);

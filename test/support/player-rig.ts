@@ -54,7 +54,8 @@ export class CountingSink implements AudioSinkPort {
   private headEndUs = 0;
   writtenFrames = 0;
   checksum = 0;
-  constructor(private readonly clock: StillClock) {
+  /** Any ClockPort (the receive-path rig drives it with a ManualClock). */
+  constructor(private readonly clock: ClockPort) {
     for (let i = 0; i < 64; i++) this.dones.push(undefined);
   }
   open(): void {
@@ -65,7 +66,7 @@ export class CountingSink implements AudioSinkPort {
   }
   write(buf: Uint8Array, frames: number, done?: () => void): boolean {
     if (this.n === 64) return false;
-    const now = this.clock.now;
+    const now = this.clock.nowUs();
     if (this.n === 0) this.endUs = this.headEndUs = now;
     this.frames[(this.head + this.n) % 64] = frames;
     this.dones[(this.head + this.n) % 64] = done;
@@ -78,7 +79,7 @@ export class CountingSink implements AudioSinkPort {
   }
   /** Release what has played by now. */
   drain(): void {
-    while (this.n > 0 && this.headEndUs <= this.clock.now) {
+    while (this.n > 0 && this.headEndUs <= this.clock.nowUs()) {
       const done = this.dones[this.head];
       this.dones[this.head] = undefined;
       this.head = (this.head + 1) % 64;
@@ -88,10 +89,10 @@ export class CountingSink implements AudioSinkPort {
     }
   }
   queuedFrames(): number {
-    return this.n === 0 ? 0 : Math.round(((this.endUs - this.clock.now) * RATE) / 1e6);
+    return this.n === 0 ? 0 : Math.round(((this.endUs - this.clock.nowUs()) * RATE) / 1e6);
   }
   nextPlayTimeUs(): number {
-    return this.n === 0 || this.endUs < this.clock.now ? this.clock.now : this.endUs;
+    return this.n === 0 || this.endUs < this.clock.nowUs() ? this.clock.nowUs() : this.endUs;
   }
   latencyUs(): number {
     return 0;

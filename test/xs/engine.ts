@@ -65,9 +65,13 @@ export interface XsRun {
 
 /** Run a bundled module in xsnap, streaming each output line to `onLine`. */
 export function runXs(file: string, onLine: (line: string) => void, timeoutMs = 30 * 60 * 1000): Promise<XsRun> {
-  const bin = ensureXsnap();
+  return runXsCommand(ensureXsnap(), ["-m", file], onLine, timeoutMs);
+}
+
+/** Run an XS host command line (xsnap, or the native test host), streaming each output line to `onLine`. */
+export function runXsCommand(bin: string, args: string[], onLine: (line: string) => void, timeoutMs = 30 * 60 * 1000): Promise<XsRun> {
   return new Promise((resolvePromise) => {
-    const child = spawn(bin, ["-m", file], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     let pending = "";
     const feed = (chunk: Buffer) => {

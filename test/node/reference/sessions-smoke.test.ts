@@ -6,12 +6,12 @@
 
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, type Socket } from "node:net";
 import { keyId } from "../../../crypto/ids.js";
 import { createPortableCrypto } from "../../../crypto/portable.js";
 import { encodePairingToken } from "../../../crypto/pairing-token.js";
 import { DEFAULT_CONFIG, type SpeakerConfig } from "../../../modules/config.js";
-import type { ClockPort, ListenerPort, StreamHandler, StreamSocket, TimerHandle } from "../../../modules/platform.js";
+import type { ClockPort, TimerHandle } from "../../../modules/platform.js";
+import { loopbackListener } from "./loopback.js";
 import { Sessions, type SessionEvent } from "../../../modules/session/sessions.js";
 import type { SessionSocket } from "../../../modules/session/connection.js";
 import { WebSocketServer } from "../../../modules/websocket/server.js";
@@ -31,43 +31,6 @@ const realClock: ClockPort = {
     if (t) clearTimeout(t._timer as NodeJS.Timeout);
   },
 };
-
-/** A loopback ListenerPort on node:net (the simulator has the product's one). */
-function loopbackListener(): { listener: ListenerPort; ready: Promise<number>; close(): void } {
-  const server = createServer();
-  let resolvePort!: (p: number) => void;
-  const ready = new Promise<number>((r) => (resolvePort = r));
-  const listener: ListenerPort = {
-    listen(port, accept) {
-      server.on("connection", (sock: Socket) => {
-        let closedByUs = false;
-        const s: StreamSocket = {
-          remoteAddress: sock.remoteAddress,
-          write: (data) => {
-            if (sock.destroyed) return false;
-            sock.write(Buffer.from(data));
-            return true;
-          },
-          writable: () => (sock.destroyed ? 0 : 1 << 20),
-          close: () => {
-            closedByUs = true;
-            sock.end();
-          },
-        };
-        const h: StreamHandler = accept(s);
-        sock.on("data", (b: Buffer) => h.onData(new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
-        sock.on("drain", () => h.onWritable());
-        sock.on("close", () => {
-          if (!closedByUs) h.onClose();
-        });
-        sock.on("error", () => {});
-      });
-      server.listen(port, "127.0.0.1", () => resolvePort((server.address() as { port: number }).port));
-      return { close: () => server.close(), port };
-    },
-  };
-  return { listener, ready, close: () => server.close() };
-}
 
 async function speaker(config: Partial<SpeakerConfig> = {}) {
   const crypto = createPortableCrypto(nodeRandom);

@@ -5,13 +5,14 @@ import { assert } from "../../harness.js";
 import { createPortableCrypto } from "../../../crypto/portable.js";
 import { generateKeyPair, keyPairFromPrivate, type KeyPair } from "../../../crypto/ids.js";
 import type { CipherState } from "../../../crypto/noise.js";
-import type { SuiteName } from "../../../crypto/provider.js";
+import type { CryptoProvider, SuiteName } from "../../../crypto/provider.js";
 import { InitiatorHandshake, ResponderHandshake, type HandshakeIdentity } from "../../../modules/channel/handshake.js";
 import { SecureChannel } from "../../../modules/channel/secure-channel.js";
 import { concatBytes } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
 
+/** The portable backend: the default of connect() (tests that are not parameterised over backends). */
 export const crypto = createPortableCrypto(new SeededRandom(21));
 
 export interface Peers {
@@ -25,7 +26,7 @@ export interface Peers {
 }
 
 /** Fixed statics and ephemerals from a seed: two calls with one seed give identical keys. */
-function keys(seed: number): { server: KeyPair; speaker: KeyPair; es: KeyPair; ec: KeyPair } {
+function keys(crypto: CryptoProvider, seed: number): { server: KeyPair; speaker: KeyPair; es: KeyPair; ec: KeyPair } {
   const r = new SeededRandom(seed);
   return {
     server: keyPairFromPrivate(crypto, r.bytes(32)),
@@ -40,7 +41,12 @@ function keys(seed: number): { server: KeyPair; speaker: KeyPair; es: KeyPair; e
  * With a seed, the ephemerals are fixed too, so a second call yields identical keys (a "shadow" peer).
  */
 export function connect(suite: SuiteName, psk: Uint8Array, maxMessageBytes = 1 << 20, seed?: number): Peers {
-  const k = seed === undefined ? { server: generateKeyPair(crypto), speaker: generateKeyPair(crypto), es: undefined, ec: undefined } : keys(seed);
+  return connectWith(crypto, suite, psk, maxMessageBytes, seed);
+}
+
+/** connect() over a given crypto backend (the channel tests run once per backend). */
+export function connectWith(crypto: CryptoProvider, suite: SuiteName, psk: Uint8Array, maxMessageBytes = 1 << 20, seed?: number): Peers {
+  const k = seed === undefined ? { server: generateKeyPair(crypto), speaker: generateKeyPair(crypto), es: undefined, ec: undefined } : keys(crypto, seed);
   const serverId: HandshakeIdentity = { crypto, suite, s: k.server, rs: k.speaker.publicKey };
   const speakerId: HandshakeIdentity = { crypto, suite, s: k.speaker, rs: k.server.publicKey };
   const prologue = concatBytes(utf8Encode('{"type":"client/init"}'), utf8Encode('{"type":"server/init"}'));

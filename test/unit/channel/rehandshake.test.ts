@@ -1,15 +1,16 @@
 // The handshake helpers, the initial handshake's psk_id flow and the in-band re-handshake end to end.
 
-import { assert, describe, test } from "../../harness.js";
+import { assert, test } from "../../harness.js";
 import { pskId, SENTINEL_PSK, SENTINEL_PSK_ID } from "../../../crypto/ids.js";
-import { SUITES } from "../../../crypto/provider.js";
+import { SUITES, type SuiteName } from "../../../crypto/provider.js";
 import { InitiatorHandshake, ResponderHandshake } from "../../../modules/channel/handshake.js";
 import type { ChannelInbound, SecureChannel } from "../../../modules/channel/secure-channel.js";
 import { NOISE_HANDSHAKE } from "../../../modules/protocol/noise-messages.js";
 import { bytesEqual } from "../../../modules/util/bytes.js";
 import { utf8Decode, utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
-import { collect, connect, crypto, pattern } from "./peers.js";
+import { collect, connectWith, pattern, type Peers } from "./peers.js";
+import { describeEachBackend } from "../../support/backends.js";
 
 /** Deliver every frame of `frames` to `to` and return the single JSON message they carry. */
 function receiveJson(to: SecureChannel, frames: Uint8Array[]): { type: string; payload: unknown } {
@@ -30,7 +31,7 @@ function roundTrip(a: SecureChannel, b: SecureChannel, salt: number): void {
 }
 
 /** Server-initiated re-handshake with `psk`; the speaker looks the psk_id up in `store`. */
-function rehandshake(p: ReturnType<typeof connect>, psk: Uint8Array, store: Map<string, Uint8Array>): boolean {
+function rehandshake(p: Peers, psk: Uint8Array, store: Map<string, Uint8Array>): boolean {
   const init = InitiatorHandshake.rehandshake(p.server, { ...p.serverId, psk });
   const out = collect();
   assert.ok(p.server.sendJson(init.message1(), out.emit), "message 1 goes out under the current keys");
@@ -38,7 +39,7 @@ function rehandshake(p: ReturnType<typeof connect>, psk: Uint8Array, store: Map<
   assert.equal(m1.type, NOISE_HANDSHAKE);
   const resp = ResponderHandshake.rehandshake(p.speaker, p.speakerId);
   const id = resp.readMessage1(m1.payload);
-  assert.equal(id, pskId(crypto, psk));
+  assert.equal(id, pskId(p.speakerId.crypto, psk));
   const chosen = store.get(id!);
   assert.ok(chosen !== undefined);
   const back = collect();
@@ -48,7 +49,8 @@ function rehandshake(p: ReturnType<typeof connect>, psk: Uint8Array, store: Map<
   return init.finishOn(p.server, m2.payload);
 }
 
-describe("handshake helpers and re-handshake", () => {
+describeEachBackend("handshake helpers and re-handshake", (crypto) => {
+  const connect = (suite: SuiteName, psk: Uint8Array, maxMessageBytes?: number, seed?: number) => connectWith(crypto, suite, psk, maxMessageBytes, seed);
   for (const suite of SUITES) {
     test(`${suite}: re-handshake end to end: keys switch, old keys rejected, new h is the next prologue`, () => {
       const rnd = new SeededRandom(31);
@@ -151,4 +153,4 @@ describe("handshake helpers and re-handshake", () => {
     }
     assert.equal(new ResponderHandshake({ ...p.speakerId, prologue }).readMessage1({ data: good }), SENTINEL_PSK_ID, "the genuine payload");
   });
-});
+}, 21);

@@ -1,10 +1,11 @@
 import { assert, describe, report, test } from "../../harness.js";
 import { SENTINEL_PSK } from "../../../crypto/ids.js";
-import { SUITES } from "../../../crypto/provider.js";
+import { SUITES, type SuiteName } from "../../../crypto/provider.js";
 import type { ChannelInbound, SecureChannel } from "../../../modules/channel/secure-channel.js";
 import { MAX_FRAME_PAYLOAD } from "../../../modules/channel/fragments.js";
 import { utf8Decode } from "../../../modules/util/utf8.js";
-import { collect, connect, pattern, rawFrame } from "./peers.js";
+import { collect, connectWith, pattern, rawFrame, type Peers } from "./peers.js";
+import { describeEachBackend } from "../../support/backends.js";
 
 function message(r: ChannelInbound): { type: number; data: Uint8Array } {
   if (r.kind !== "message") assert.fail(`expected a message, got ${r.kind}${r.kind === "error" ? ": " + r.reason : ""}`);
@@ -26,7 +27,8 @@ function relay(from: SecureChannel, to: SecureChannel, type: number, payload: Ui
   });
 }
 
-describe("secure channel", () => {
+describeEachBackend("secure channel", (crypto) => {
+  const connect = (suite: SuiteName, psk: Uint8Array, maxMessageBytes?: number, seed?: number) => connectWith(crypto, suite, psk, maxMessageBytes, seed);
   for (const suite of SUITES) {
     test(`${suite}: messages of every kind of type travel both ways, one frame each`, () => {
       const p = connect(suite, SENTINEL_PSK);
@@ -128,7 +130,7 @@ describe("secure channel", () => {
   });
 
   describe("protocol errors close the channel", () => {
-    const cases: [string, RegExp, (p: ReturnType<typeof connect>) => ChannelInbound, number?][] = [
+    const cases: [string, RegExp, (p: Peers) => ChannelInbound, number?][] = [
       ["fragment-end with nothing in flight", /nothing in flight|no message in flight/, (p) => p.speaker.receive(rawFrame(p.serverSend, new Uint8Array([3, 1, 2])))],
       ["non-fragment frame while a fragmented message is in flight", /interleaved/, (p) => {
         assert.equal(p.speaker.receive(rawFrame(p.serverSend, new Uint8Array([2, 4, 1]))).kind, "pending");
@@ -212,7 +214,7 @@ describe("secure channel", () => {
     assert.equal(p.server.send(0, pattern(2), emit), false, "nonce 2^64−1 is reserved");
     assert.equal(frames.length, 1);
   });
-});
+}, 21);
 
 function concat(head: number[], tail: Uint8Array): Uint8Array {
   const out = new Uint8Array(head.length + tail.length);

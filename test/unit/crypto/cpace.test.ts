@@ -1,5 +1,4 @@
-import { assert, describe, report, test } from "../../harness.js";
-import { createPortableCrypto } from "../../../crypto/portable.js";
+import { assert, report, test } from "../../harness.js";
 import {
   CPaceInitiator,
   CPaceResponder,
@@ -11,20 +10,20 @@ import {
   type CPaceOptions,
 } from "../../../crypto/cpace.js";
 import { pinPrs } from "../../../crypto/pin.js";
+import type { CryptoProvider } from "../../../crypto/provider.js";
 import { fromHex, toHex } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
+import { describeEachBackend } from "../../support/backends.js";
 import { Field, FpIsSquare } from "@noble/curves/abstract/modular.js";
 import { CPACE_CASES, DRAFT_CASE, DRAFT_GENERATOR_STRING, ELLIGATOR2_CASES, LOW_ORDER_CASES, LOW_ORDER_SCALAR, type CPaceCase } from "./vectors/cpace.js";
-
-const crypto = createPortableCrypto(new SeededRandom(7));
 
 function options(c: CPaceCase, scalar: string): CPaceOptions {
   return { prs: fromHex(c.prs), ci: fromHex(c.ci), sid: fromHex(c.sid), ada: fromHex(c.ada), adb: fromHex(c.adb), scalar: fromHex(scalar) };
 }
 
 /** A full Sendspin-shaped run (empty CI/AD); returns both parties after the share exchange. */
-function sendspinPair(pinA: string, pinB: string, h: Uint8Array) {
+function sendspinPair(crypto: CryptoProvider, pinA: string, pinB: string, h: Uint8Array) {
   const sid = cpaceSid(h);
   const a = new CPaceInitiator(crypto, { prs: pinPrs(pinA), sid });
   const b = new CPaceResponder(crypto, { prs: pinPrs(pinB), sid });
@@ -33,7 +32,7 @@ function sendspinPair(pinA: string, pinB: string, h: Uint8Array) {
   return { a, b, ya, yb };
 }
 
-describe("cpace", () => {
+describeEachBackend("cpace", (crypto) => {
   test("lv_cat and the generator string follow the draft's encodings", () => {
     assert.equal(toHex(lvCat(utf8Encode("1234"), utf8Encode("5"), new Uint8Array(0), utf8Encode("678"))), "043132333401350003363738");
     assert.equal(toHex(lvCat(new Uint8Array(127))).slice(0, 2), "7f");
@@ -107,7 +106,7 @@ describe("cpace", () => {
     const rnd = new SeededRandom(11);
     for (let i = 0; i < 3; i++) {
       const h = rnd.bytes(32);
-      const { a, b, yb } = sendspinPair("12345678", "12345678", h);
+      const { a, b, yb } = sendspinPair(crypto, "12345678", "12345678", h);
       assert.ok(yb && yb.length === 32);
       assert.ok(a.receive(yb));
       assert.ok(b.verifyInitiatorTag(a.initiatorTag()), "B verifies server_kc");
@@ -120,15 +119,15 @@ describe("cpace", () => {
 
   test("fresh scalars come from the CSPRNG: two runs give different shares and keys", () => {
     const h = new Uint8Array(32);
-    const r1 = sendspinPair("0000", "0000", h);
-    const r2 = sendspinPair("0000", "0000", h);
+    const r1 = sendspinPair(crypto, "0000", "0000", h);
+    const r2 = sendspinPair(crypto, "0000", "0000", h);
     assert.notEqual(toHex(r1.ya), toHex(r2.ya));
     assert.ok(r1.a.receive(r1.yb) && r2.a.receive(r2.yb));
     assert.notEqual(toHex(r1.a.isk), toHex(r2.a.isk));
   });
 
   test("a wrong PIN fails both tags", () => {
-    const { a, b, yb } = sendspinPair("12345678", "12345679", new Uint8Array(32).fill(3));
+    const { a, b, yb } = sendspinPair(crypto, "12345678", "12345679", new Uint8Array(32).fill(3));
     assert.ok(yb, "shares are exchanged: a wrong PIN is invisible until confirmation");
     assert.ok(a.receive(yb));
     const ta = a.initiatorTag();
@@ -153,16 +152,16 @@ describe("cpace", () => {
   });
 
   test("tampered or malformed tags are rejected", () => {
-    const { a, b, yb } = sendspinPair("5555", "5555", new Uint8Array(32));
+    const { a, b, yb } = sendspinPair(crypto, "5555", "5555", new Uint8Array(32));
     assert.ok(yb && a.receive(yb));
     const tb = b.responderTag();
     const bad = tb.slice();
     bad[63] ^= 1;
     assert.equal(a.verifyResponderTag(bad), false, "flipped bit");
-    const { a: a2, b: b2, yb: yb2 } = sendspinPair("5555", "5555", new Uint8Array(32));
+    const { a: a2, b: b2, yb: yb2 } = sendspinPair(crypto, "5555", "5555", new Uint8Array(32));
     assert.ok(yb2 && a2.receive(yb2));
     assert.equal(b2.verifyInitiatorTag(a2.initiatorTag().subarray(0, 32)), false, "short tag");
-    const { a: a3, b: b3, yb: yb3 } = sendspinPair("5555", "5555", new Uint8Array(32));
+    const { a: a3, b: b3, yb: yb3 } = sendspinPair(crypto, "5555", "5555", new Uint8Array(32));
     assert.ok(yb3 && a3.receive(yb3));
     assert.equal(b3.verifyInitiatorTag("not bytes"), false, "not bytes");
   });
@@ -215,17 +214,17 @@ describe("cpace", () => {
       assert.equal(a.receive(bad), false);
     }
     // Out of order: a second respond, receive before start.
-    const { b } = sendspinPair("1234", "1234", new Uint8Array(32));
+    const { b } = sendspinPair(crypto, "1234", "1234", new Uint8Array(32));
     assert.equal(b.respond(new Uint8Array(32).fill(9)), null);
     const a = new CPaceInitiator(crypto, { prs: pinPrs("1234"), sid });
     assert.equal(a.receive(new Uint8Array(32).fill(9)), false);
   });
 
   test("dispose forgets the key", () => {
-    const { a, b, yb } = sendspinPair("2468", "2468", new Uint8Array(32));
+    const { a, b, yb } = sendspinPair(crypto, "2468", "2468", new Uint8Array(32));
     assert.ok(yb && a.receive(yb));
     b.dispose();
     assert.throws(() => b.isk, /no key/);
     assert.equal(b.verifyInitiatorTag(a.initiatorTag()), false);
   });
-});
+}, 7);

@@ -1,13 +1,11 @@
-import { assert, describe, test } from "../../harness.js";
-import { createPortableCrypto } from "../../../crypto/portable.js";
+import { assert, test } from "../../harness.js";
 import { decodeKeyId, keyId, pskId, SENTINEL_PSK, SENTINEL_PSK_ID } from "../../../crypto/ids.js";
 import { fromHex, toHex } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
+import { describeEachBackend } from "../../support/backends.js";
 
-const crypto = createPortableCrypto(new SeededRandom(1));
-
-describe("ids", () => {
+describeEachBackend("ids", (crypto) => {
   test("Sentinel PSK and its psk_id are the spec's constants", () => {
     assert.equal(toHex(crypto.sha256(utf8Encode("sendspin-sentinel-psk-v1"))), toHex(SENTINEL_PSK));
     assert.equal(pskId(crypto, SENTINEL_PSK), SENTINEL_PSK_ID);
@@ -22,4 +20,4 @@ describe("ids", () => {
     assert.equal(decodeKeyId(id.slice(1)), undefined);
     assert.equal(decodeKeyId(id.replace("A", "+")), undefined);
   });
-});
+}, 1);

@@ -1,14 +1,12 @@
-import { assert, describe, report, test } from "../../harness.js";
-import { createPortableCrypto } from "../../../crypto/portable.js";
+import { assert, report, test } from "../../harness.js";
 import { CipherState, NoiseKKpsk2, type HandshakeResult } from "../../../crypto/noise.js";
 import { generateKeyPair, keyPairFromPrivate, pskId, SENTINEL_PSK, SENTINEL_PSK_ID, type KeyPair } from "../../../crypto/ids.js";
-import { SUITES, type SuiteName } from "../../../crypto/provider.js";
+import { SUITES, type CryptoProvider, type SuiteName } from "../../../crypto/provider.js";
 import { bytesEqual, fromHex, toHex } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
+import { describeEachBackend } from "../../support/backends.js";
 import { NOISE_KKPSK2_VECTORS } from "./fixtures/noise-kkpsk2.js";
-
-const crypto = createPortableCrypto(new SeededRandom(7));
 
 function suiteOf(protocolName: string): SuiteName {
   const suite = protocolName.slice("Noise_KKpsk2_".length);
@@ -38,7 +36,7 @@ interface Pair {
 }
 
 /** A full handshake: the responder picks the PSK from message 1's psk_id in `known`. */
-function handshake(suite: SuiteName, server: KeyPair, client: KeyPair, psk: Uint8Array, known: Map<string, Uint8Array>, prologue = utf8Encode("p")): Pair | null {
+function handshake(crypto: CryptoProvider, suite: SuiteName, server: KeyPair, client: KeyPair, psk: Uint8Array, known: Map<string, Uint8Array>, prologue = utf8Encode("p")): Pair | null {
   const i = NoiseKKpsk2.initiator({ crypto, suite, prologue, s: server, rs: client.publicKey, psk });
   const r = NoiseKKpsk2.responder({ crypto, suite, prologue, s: client, rs: server.publicKey });
   const m1 = i.writeMessage1(utf8Encode(JSON.stringify({ psk_id: pskId(crypto, psk) })));
@@ -54,7 +52,7 @@ function handshake(suite: SuiteName, server: KeyPair, client: KeyPair, psk: Uint
   return { init: i.split(), resp: r.split() };
 }
 
-describe("noise KKpsk2", () => {
+describeEachBackend("noise KKpsk2", (crypto) => {
   for (const v of NOISE_KKPSK2_VECTORS) {
     test(`vector ${v.protocol_name}: handshake hash and every message`, () => {
       const suite = suiteOf(v.protocol_name);
@@ -109,7 +107,7 @@ describe("noise KKpsk2", () => {
       ]);
       const hashes: string[] = [];
       for (const psk of [SENTINEL_PSK, pairing, longTerm]) {
-        const p = handshake(suite, server, client, psk, known);
+        const p = handshake(crypto, suite, server, client, psk, known);
         assert.ok(p !== null, "message 2 authenticates");
         assert.deepEqual(p.init.h, p.resp.h, "both sides agree on h");
         hashes.push(toHex(p.init.h));
@@ -129,7 +127,7 @@ describe("noise KKpsk2", () => {
       const psk = new SeededRandom(3).bytes(32);
       const wrong = new SeededRandom(4).bytes(32);
       // The responder holds a different PSK under the psk_id the initiator sent.
-      assert.equal(handshake(suite, server, client, psk, new Map([[pskId(crypto, psk), wrong]])), null);
+      assert.equal(handshake(crypto, suite, server, client, psk, new Map([[pskId(crypto, psk), wrong]])), null);
     });
 
     test(`${suite}: a different prologue or a wrong static key fails message 1`, () => {
@@ -206,7 +204,7 @@ describe("noise KKpsk2", () => {
     test(`${suite}: transport rejects a flipped bit, a replayed frame and a reordered frame`, () => {
       const server = generateKeyPair(crypto);
       const client = generateKeyPair(crypto);
-      const p = handshake(suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
+      const p = handshake(crypto, suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
       const rnd = new SeededRandom(5);
       const frames = [0, 1, 2, 3].map(() => seal(p.init.send, rnd.bytes(40)));
       // Flipped bit (in the body, then in the tag): fails; the receiver's counter does not move.
@@ -230,7 +228,7 @@ describe("noise KKpsk2", () => {
     test(`${suite}: 64-bit counter carries across the halves and refuses 2^64−1`, () => {
       const server = generateKeyPair(crypto);
       const client = generateKeyPair(crypto);
-      const p = handshake(suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
+      const p = handshake(crypto, suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
       const tx = p.init.send, rx = p.resp.recv;
       // Low half 0xffffffff → carry into the high half.
       tx.setNonce(0, -1);
@@ -264,7 +262,7 @@ describe("noise KKpsk2", () => {
     test(`${suite}: in-place transport at an offset, Noise size limit, no room for the tag`, () => {
       const server = generateKeyPair(crypto);
       const client = generateKeyPair(crypto);
-      const p = handshake(suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
+      const p = handshake(crypto, suite, server, client, SENTINEL_PSK, new Map([[SENTINEL_PSK_ID, SENTINEL_PSK]]))!;
       const buf = new Uint8Array(100);
       for (let i = 0; i < 100; i++) buf[i] = i;
       const n = p.init.send.encryptInPlace(null, buf, 10, 50);
@@ -297,4 +295,4 @@ describe("noise KKpsk2", () => {
     const ri = i.split();
     assert.ok(bytesEqual(ri.h, i.handshakeHash) && bytesEqual(ri.h, r.split().h));
   });
-});
+}, 7);

@@ -1,12 +1,10 @@
-import { assert, describe, report, test } from "../../harness.js";
-import { createPortableCrypto } from "../../../crypto/portable.js";
+import { assert, report, test } from "../../harness.js";
 import { commitB, derivePin, pinPrs, randomStaticPin } from "../../../crypto/pin.js";
 import { fromHex, toHex } from "../../../modules/util/bytes.js";
 import type { RandomPort } from "../../../modules/platform.js";
 import { SeededRandom } from "../../support/random.js";
+import { describeEachBackend } from "../../support/backends.js";
 import { COMMIT_B_CASE, DERIVE_PIN_CASES } from "./vectors/pin.js";
-
-const crypto = createPortableCrypto(new SeededRandom(3));
 
 /** A random port replaying a fixed byte script (then repeating its last byte). */
 class ScriptedRandom implements RandomPort {
@@ -17,7 +15,7 @@ class ScriptedRandom implements RandomPort {
   }
 }
 
-describe("pin", () => {
+describeEachBackend("pin", (crypto, backend) => {
   test("every derive_pin vector and the commit_B vector", () => {
     for (const c of DERIVE_PIN_CASES) {
       assert.equal(derivePin(crypto, fromHex(c.h), fromHex(c.nonceA), fromHex(c.nonceB), c.length), c.pin, `L=${c.length}`);
@@ -50,7 +48,7 @@ describe("pin", () => {
   });
 
   test("static PIN: 8 digits, uniform per position (chi-square), from the CSPRNG", () => {
-    const c = createPortableCrypto(new SeededRandom(2024));
+    const c = backend.create(new SeededRandom(2024));
     const N = 4000;
     const counts: number[][] = [];
     for (let p = 0; p < 8; p++) counts.push(new Array(10).fill(0));
@@ -75,8 +73,8 @@ describe("pin", () => {
 
   test("static PIN rejection sampling: bytes ≥ 250 are skipped, others give byte % 10", () => {
     const r = new ScriptedRandom([250, 255, 9, 19, 249, 251, 0, 100, 37, 45, 56]);
-    assert.equal(randomStaticPin(createPortableCrypto(r)), "99900756");
+    assert.equal(randomStaticPin(backend.create(r)), "99900756");
     // A broken random port (always 0xff) is reported, not looped on forever.
-    assert.throws(() => randomStaticPin(createPortableCrypto(new ScriptedRandom([255]))), /random port/);
+    assert.throws(() => randomStaticPin(backend.create(new ScriptedRandom([255]))), /random port/);
   });
-});
+}, 3);

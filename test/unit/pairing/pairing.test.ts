@@ -166,6 +166,30 @@ describe("static PIN flow", () => {
     assert.equal(q.recv(), null, "expired window: waiting for a fresh gesture");
   });
 
+  test("nobody opens the window: the wait is bounded by the window lifetime (attempt_timeout), the slot is freed", () => {
+    const rig = makeRig();
+    const p = pairingPeer(rig, "static_pin");
+    rig.clock.advanceMs(5 * 60_000 - 1);
+    assert.equal(p.recv(), null, "still waiting just before the bound");
+    assert.ok(!p.closed);
+    rig.clock.advanceMs(1);
+    assert.equal(p.expect("pair/abort").reason, "attempt_timeout");
+    assert.ok(p.closed);
+    assert.equal(rig.sessions.lockout.failureCount("static_pin"), 0, "no PIN was tested");
+  });
+
+  test("a gesture during the wait starts the 2-minute attempt timeout instead", () => {
+    const rig = makeRig();
+    const p = pairingPeer(rig, "static_pin");
+    rig.clock.advanceMs(4 * 60_000);
+    rig.sessions.onButton("short");
+    p.expect("client/pair-init");
+    rig.clock.advanceMs(2 * 60_000 - 1);
+    assert.ok(!p.closed, "the window-lifetime bound no longer applies");
+    rig.clock.advanceMs(1);
+    assert.equal(p.expect("pair/abort").reason, "attempt_timeout");
+  });
+
   test("wrong PIN: pair/abort pin_mismatch, window closed, one lockout failure; the next attempt needs a new gesture", () => {
     const rig = makeRig();
     rig.sessions.onButton("short");

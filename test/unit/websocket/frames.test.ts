@@ -2,6 +2,7 @@ import { assert, describe, report, test } from "../../harness.js";
 import {
   FrameDecoder,
   type FrameSink,
+  type Unmasker,
   OP_BINARY,
   OP_CLOSE,
   OP_CONTINUATION,
@@ -128,6 +129,27 @@ describe("websocket frame decoder", () => {
         assert.deepEqual(events, [`binary:${n}:${checksum(payload)}`], `length ${n}`);
       }
     }
+  });
+
+  test("a pluggable unmasker (native on the device) gets the right ranges and mask phases across splits", () => {
+    const { bytes, expected } = mixedStream();
+    let calls = 0;
+    const bytewise: Unmasker = (buf, from, to, mask, phase) => {
+      calls++;
+      for (let i = from; i < to; i++) buf[i] ^= mask[(phase + i - from) & 3];
+    };
+    for (let cut = 0; cut <= bytes.length; cut += 7) {
+      const events: Event[] = [];
+      const d = new FrameDecoder({ maxMessageBytes: 200_000, maxTextBytes: 4096, expectMasked: true, unmask: bytewise }, {
+        onMessage: (text, data) => events.push(`${text ? "text" : "binary"}:${data.length}:${checksum(data)}`),
+        onControl: (op, p) => events.push(`control${op}:${p.length}:${checksum(p)}`),
+        onViolation: (code, reason) => events.push(`violation:${code}:${reason}`),
+      });
+      d.push(bytes.subarray(0, cut));
+      for (let i = cut; i < bytes.length; i += 5) d.push(bytes.subarray(i, i + 5));
+      assert.deepEqual(events, expected, `cut at ${cut}`);
+    }
+    assert.ok(calls > 0);
   });
 
   test("the message buffer is allocated once and reused: no allocation per frame", () => {

@@ -1,18 +1,17 @@
-// The portable provider against independent computations: noble called directly with explicit Noise
-// nonces (ChaChaPoly: 4 zero bytes + LE64, AESGCM: 4 zero bytes + BE64), RFC 5869 HKDF, RFC 7748 X25519.
+// Every crypto backend (portable; native in the native XS host) against independent computations: noble called
+// directly with explicit Noise nonces (ChaChaPoly: 4 zero bytes + LE64, AESGCM: 4 zero bytes + BE64), RFC 5869
+// HKDF, RFC 7748 X25519, RFC 4231 HMAC.
 
-import { assert, describe, test } from "../../harness.js";
+import { assert, report, test } from "../../harness.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { createPortableCrypto } from "../../../crypto/portable.js";
 import { keyedHmacSha512, SUITES, type CryptoProvider } from "../../../crypto/provider.js";
 import { concatBytes, fromHex, toHex } from "../../../modules/util/bytes.js";
 import { SeededRandom } from "../../support/random.js";
-
-const crypto = createPortableCrypto(new SeededRandom(2));
+import { describeEachBackend } from "../../support/backends.js";
 
 /** The 12-byte nonce of counter hi:lo for a suite, written out byte by byte. */
 function noiseNonce(chacha: boolean, hi: number, lo: number): Uint8Array {
@@ -30,7 +29,7 @@ function noiseNonce(chacha: boolean, hi: number, lo: number): Uint8Array {
   return n;
 }
 
-describe("portable crypto provider", () => {
+describeEachBackend("crypto provider", (crypto) => {
   for (const suite of SUITES) {
     const chacha = suite === "25519_ChaChaPoly_SHA256";
     test(`${suite}: in-place seal/open at an offset equals the library with the Noise nonce layout`, () => {
@@ -100,31 +99,73 @@ describe("portable crypto provider", () => {
     const key = fromHex("4a656665"); // "Jefe"
     const data = fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f");
     assert.equal(toHex(crypto.hmacSha256(key, data.subarray(0, 5), data.subarray(5))), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    assert.equal(
+      toHex(crypto.hmacSha512(key, data)),
+      "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
+    );
   });
 
-  test("keyed HMAC-SHA-512: each message equals a fresh HMAC (RFC 4231 case 2 first), the key is copied, dispose ends it", () => {
-    const key = fromHex("4a656665"); // "Jefe"
-    const data = fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f");
-    const case2 = "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737";
-    assert.equal(toHex(crypto.hmacSha512(key, data)), case2);
+  test("keyed HMAC-SHA-512 (the backend's, and the fallback over hmacSha512): each message equals a fresh HMAC, the key is copied, dispose ends it", () => {
     const rnd = new SeededRandom(9);
-    const key64 = rnd.bytes(64);
-    // The portable backend's own keyed HMAC, and the fallback any backend without one gets.
+    const keys = [fromHex("4a656665"), rnd.bytes(64), rnd.bytes(200)]; // short, CPace's mac_key size, longer than a block
     const withoutKeyed: CryptoProvider = { ...crypto, hmacSha512Keyed: undefined };
+    let cases = 0;
     for (const provider of [crypto, withoutKeyed]) {
-      for (const k of [key, key64]) {
+      for (const k of keys) {
         const m = keyedHmacSha512(provider, k);
         const original = k.slice();
         k.fill(0); // the caller may wipe its key once keyed
-        for (const msg of [data, rnd.bytes(200), new Uint8Array(0)]) {
+        for (const msg of [rnd.bytes(34), rnd.bytes(200), new Uint8Array(0)]) {
           assert.equal(toHex(m.mac(msg)), toHex(hmac(sha512, original, msg)));
           assert.equal(toHex(m.mac(msg.subarray(0, 7), msg.subarray(7))), toHex(hmac(sha512, original, msg)), "parts");
+          cases += 2;
         }
-        if (k === key) assert.equal(toHex(m.mac(data)), case2);
         k.set(original);
         m.dispose();
-        assert.throws(() => m.mac(data));
+        assert.throws(() => m.mac(keys[0]));
       }
     }
+    report(`crypto provider: keyed HMAC-SHA-512 ${cases} messages (${crypto.hmacSha512Keyed ? "the backend's own and " : ""}the fallback) agree with noble`);
   });
-});
+
+  test("SHA-256/512 and HMAC agree with noble on random inputs, empty and over-long keys, up to 8 parts", () => {
+    const rnd = new SeededRandom(12);
+    let cases = 0;
+    for (let i = 0; i < 40; i++) {
+      const msg = rnd.bytes((i * 37) % 300);
+      const key = rnd.bytes(i === 0 ? 0 : (i * 53) % 200); // 0, short, and beyond the 64/128-byte block sizes
+      const parts: Uint8Array[] = [];
+      for (let at = 0, k = 0; k < 1 + (i % 8); k++) {
+        const next = k === i % 8 ? msg.length : Math.min(msg.length, at + rnd.below(60));
+        parts.push(msg.subarray(at, next));
+        at = next;
+      }
+      assert.equal(toHex(crypto.sha256(...parts)), toHex(sha256(msg)), `sha256 ${i}`);
+      assert.equal(toHex(crypto.sha512(...parts)), toHex(sha512(msg)), `sha512 ${i}`);
+      assert.equal(toHex(crypto.hmacSha256(key, ...parts)), toHex(hmac(sha256, key, msg)), `hmac-sha256 ${i} (key ${key.length} B)`);
+      assert.equal(toHex(crypto.hmacSha512(key, ...parts)), toHex(hmac(sha512, key, msg)), `hmac-sha512 ${i}`);
+      cases++;
+    }
+    report(`crypto provider: ${cases} random SHA-2/HMAC cases agree with noble`);
+  });
+
+  test("X25519: RFC 7748 §5.2 (the top bit of u is masked); wrong sizes throw", () => {
+    const k = fromHex("4b66e9d4d1b4673c5ad22691957d6af5c11b6421e0ea01d42ca4169e7918ba0d");
+    const u = fromHex("e5210f12786811d3f4b7959d0538ae2c31dbe7106fc03c3efc4cd549c715a493");
+    assert.equal(toHex(crypto.x25519(k, u)), "95cbde9476e8907d7aade45cb4b873f88b595a68799fa152e6f8f7647aac7957");
+    assert.throws(() => crypto.x25519(k.subarray(0, 31), u));
+    assert.throws(() => crypto.x25519(k, u.subarray(1)));
+    assert.throws(() => crypto.aead("25519_ChaChaPoly_SHA256", new Uint8Array(16)));
+  });
+
+  test("HKDF with two outputs equals the first two of three", () => {
+    const rnd = new SeededRandom(6);
+    const ck = rnd.bytes(32), ikm = rnd.bytes(32);
+    const [a, b] = crypto.hkdfSha256(ck, ikm, 2);
+    const three = crypto.hkdfSha256(ck, ikm, 3);
+    assert.equal(three.length, 3);
+    assert.equal(toHex(a), toHex(three[0]));
+    assert.equal(toHex(b), toHex(three[1]));
+    assert.equal(a.length + b.length + three[2].length, 96);
+  });
+}, 2);

@@ -1,0 +1,49 @@
+// The ESP32 board (manifest: `drivers/board` on esp32): the pairing partition, ECMA-419 TCP, mDNS,
+// the GPIO button and LED, Wi-Fi. See drivers/board.d.ts.
+
+import type { Board, BoardOptions } from "./board.js";
+import { displayPin } from "./display-pin.js";
+import type { ButtonPort, IndicatorPort } from "../modules/platform.js";
+import { PartitionFlash } from "./flash-partition.js";
+import { DeviceListener } from "./listener.js";
+import { DeviceAnnouncer } from "./announcer.js";
+import { GpioButton } from "./button.js";
+import { createLedIndicator } from "./led.js";
+import { startWifi } from "./wifi.js";
+
+/** The partition of partitions.csv that holds the pairing records. */
+export const PAIRING_PARTITION = "pairing";
+
+export function createBoard(o: BoardOptions): Board {
+  const { clock, log, device } = o;
+  let button: ButtonPort;
+  if (device.buttonPin >= 0) {
+    button = new GpioButton(clock, log, { pin: device.buttonPin, activeLow: device.buttonActiveLow, longPressMs: device.buttonLongPressMs });
+  } else {
+    log.log("warn", "board: no button (buttonPin -1): PIN pairing windows cannot be opened locally");
+    button = { onPress() {} };
+  }
+  const indicator: IndicatorPort = device.ledPin >= 0 ? createLedIndicator(clock, { pin: device.ledPin, activeLow: device.ledActiveLow }) : { cue() {} };
+  return {
+    name: "esp32",
+    flash: PartitionFlash.open(PAIRING_PARTITION),
+    listener: new DeviceListener({ log }),
+    announcer: new DeviceAnnouncer(log),
+    button,
+    indicator,
+    pinOutputs: displayPin(o),
+    whenNetworkUp(ready: () => void): void {
+      if (!device.ssid) {
+        log.log("warn", "board: no Wi-Fi configured (ssid); starting on whatever network the board has");
+        ready();
+        return;
+      }
+      let started = false;
+      startWifi(clock, log, { ssid: device.ssid, password: device.password }, () => {
+        if (started) return; // later reconnections: the listener and mDNS carry on
+        started = true;
+        ready();
+      });
+    },
+  };
+}
