@@ -2,7 +2,24 @@
 // Works on code points, so it is correct both where string length counts UTF-16 units (V8) and where
 // it counts code points (XS).
 
+/**
+ * UTF-8 bytes of `s`. Strings are walked with for-of only: on XS (UTF-8 strings inside) charCodeAt(i) and
+ * codePointAt(i) find the i-th character from the start, so an indexed loop is quadratic. ASCII text (almost
+ * every message) takes one pass into a buffer of s.length bytes (both engines count an ASCII string's length
+ * in bytes); anything else is measured first, then encoded.
+ */
 export function utf8Encode(s: string): Uint8Array {
+  const ascii = new Uint8Array(s.length);
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x80) return encodeText(s);
+    ascii[n++] = c;
+  }
+  return ascii;
+}
+
+function encodeText(s: string): Uint8Array {
   let n = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;

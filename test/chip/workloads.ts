@@ -18,7 +18,8 @@ import { MemoryFlash } from "../../storage/flash-memory.js";
 import { Store } from "../../storage/store.js";
 import { convert24to16 } from "../../modules/player/pcm.js";
 import { CHUNK_FRAMES, makeRig, step } from "../support/player-rig.js";
-import { parseEnvelope } from "../../modules/protocol/envelope.js";
+import { envelope, parseEnvelope } from "../../modules/protocol/envelope.js";
+import { encodeJson } from "../../modules/protocol/json.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -195,6 +196,19 @@ const WORKLOADS: Workload[] = [
     10,
     "JSON in: parseEnvelope of a decrypted message (modules/protocol/json.ts: nesting/value-count pre-scan, strict UTF-8 decoding, JSON.parse, envelope checks); the hostile rows are 64 KiB texts (the cap) of one string: ASCII, and 2-byte characters (é), the worst case of the decoder.",
   ),
+  {
+    name: "JSON message out (client/state, 162 bytes)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 10,
+    prepare() {
+      const state = { player: { state: "synchronized", volume: 100, muted: false, static_delay_ms: 0, required_lead_time_ms: 61, min_buffer_ms: 83 } };
+      return (count) => {
+        for (let i = 0; i < count; i++) encodeJson(envelope("client/state", state));
+      };
+    },
+    note: "JSON out: encodeJson of an envelope (JSON.stringify, then UTF-8 bytes), what SecureChannel.sendJson encrypts.",
+  },
   jsonIn("Hostile JSON, 64 KiB of ASCII", hostileJson("a", 65536), 1, ""),
   jsonIn("Hostile JSON, 64 KiB of 2-byte characters", hostileJson("\u00e9", 65536), 1, ""),
   {

@@ -57,6 +57,10 @@ describe("utf8", () => {
     assert.equal(toHex(b), "61c3a9e282acf09f98807a");
     assert.equal(utf8Decode(b), s);
     assert.equal(utf8Decode(utf8Encode("x".repeat(5000))), "x".repeat(5000));
+    assert.equal(toHex(utf8Encode("{}")), "7b7d", "ASCII");
+    assert.equal(toHex(utf8Encode("")), "");
+    assert.equal(toHex(utf8Encode("ab\u00e9")), "6162c3a9", "ASCII, then a 2-byte character at the end");
+    assert.equal(toHex(utf8Encode("a\ud800b")), "61efbfbd62", "a lone surrogate becomes U+FFFD");
   });
   test("rejects malformed input", () => {
     for (const hex of ["c0af", "e08080", "eda080", "f4908080", "c3", "e282", "80", "ff", "f09f98"]) {
