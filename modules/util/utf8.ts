@@ -34,28 +34,91 @@ export function utf8Encode(s: string): Uint8Array {
 /**
  * Strict UTF-8 decoding of bytes[start, end). Returns undefined on any malformed sequence (overlong
  * forms, surrogates, code points above U+10FFFF, truncation): inbound text is hostile.
+ *
+ * Cost on XS (which runs every inbound JSON text through here): one JavaScript pass over the bytes; the
+ * characters become strings natively, String.fromCodePoint.apply over at most APPLY_MAX of them at a time
+ * (long ASCII runs straight from the bytes, everything else from a code point queue), and the pieces are
+ * joined in linear time (TextJoin). Appending each character to a string instead is quadratic on XS.
  */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string | undefined {
-  let s = "";
-  let run = start; // start of the current pure-ASCII run, flushed in one call
+  const text = new TextJoin();
+  const q = queue;
+  let n = 0; // code points in the queue
   let i = start;
   while (i < end) {
-    const b0 = bytes[i];
-    if (b0 < 0x80) {
-      i++;
-      continue;
+    const run = i;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i - run >= DIRECT_RUN) {
+      if (n > 0) text.queued(n);
+      n = 0;
+      text.ascii(bytes, run, i);
+    } else {
+      for (let k = run; k < i; k++) {
+        q[n++] = bytes[k];
+        if (n === APPLY_MAX) n = text.queued(n);
+      }
     }
-    if (i > run) s += asciiRun(bytes, run, i);
-    const n = sequenceLength(bytes, i, end);
-    if (n === 0) return undefined;
-    let c = b0 & (n === 2 ? 0x1f : n === 3 ? 0x0f : 0x07);
-    for (let k = 1; k < n; k++) c = (c << 6) | (bytes[i + k] & 0x3f);
-    s += String.fromCodePoint(c);
-    i += n;
-    run = i;
+    if (i === end) break;
+    const len = sequenceLength(bytes, i, end);
+    if (len === 0) return undefined;
+    let c = bytes[i] & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
+    for (let k = 1; k < len; k++) c = (c << 6) | (bytes[i + k] & 0x3f);
+    q[n++] = c;
+    if (n === APPLY_MAX) n = text.queued(n);
+    i += len;
   }
-  if (end > run) s += asciiRun(bytes, run, end);
-  return s;
+  if (n > 0) text.queued(n);
+  return text.result();
+}
+
+/**
+ * Arguments per String.fromCodePoint.apply: XS pushes each one on its stack, whose whole size is a few
+ * hundred slots on the device (manifest creation.stack).
+ */
+const APPLY_MAX = 128;
+/** ASCII runs at least this long become strings straight from the bytes; shorter ones join the queue. */
+const DIRECT_RUN = 32;
+/** Pieces gather in a tail of about this many characters before joining the text. */
+const TAIL_CHARS = 1024;
+/** Decoded code points waiting to become a string (one module buffer: no allocation per character). */
+const queue = new Int32Array(APPLY_MAX);
+
+/**
+ * The decoded text, assembled in linear time: XS copies the whole left operand on every `+=`, so the pieces
+ * (up to APPLY_MAX characters each) first gather in a short tail, which joins the text every TAIL_CHARS.
+ */
+class TextJoin {
+  private text = "";
+  private tail = "";
+  private tailChars = 0;
+
+  /** The first n queued code points; returns 0 (the queue is empty again). */
+  queued(n: number): number {
+    this.add(String.fromCodePoint.apply(null, (n === APPLY_MAX ? queue : queue.subarray(0, n)) as unknown as number[]), n);
+    return 0;
+  }
+
+  /** bytes[from, to), all below 0x80. */
+  ascii(bytes: Uint8Array, from: number, to: number): void {
+    for (let i = from; i < to; i += APPLY_MAX) {
+      const stop = to - i > APPLY_MAX ? i + APPLY_MAX : to;
+      this.add(String.fromCodePoint.apply(null, bytes.subarray(i, stop) as unknown as number[]), stop - i);
+    }
+  }
+
+  result(): string {
+    return this.text + this.tail;
+  }
+
+  private add(piece: string, chars: number): void {
+    this.tail += piece;
+    this.tailChars += chars;
+    if (this.tailChars >= TAIL_CHARS) {
+      this.text += this.tail;
+      this.tail = "";
+      this.tailChars = 0;
+    }
+  }
 }
 
 /**
@@ -98,14 +161,4 @@ function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
   }
   if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
   return need + 1;
-}
-
-function asciiRun(bytes: Uint8Array, from: number, to: number): string {
-  let s = "";
-  // fromCharCode.apply on bounded slices keeps the call stack small on XS
-  for (let i = from; i < to; i += 1024) {
-    const stop = Math.min(to, i + 1024);
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, stop)));
-  }
-  return s;
 }

@@ -18,6 +18,7 @@ import { MemoryFlash } from "../../storage/flash-memory.js";
 import { Store } from "../../storage/store.js";
 import { convert24to16 } from "../../modules/player/pcm.js";
 import { CHUNK_FRAMES, makeRig, step } from "../support/player-rig.js";
+import { parseEnvelope } from "../../modules/protocol/envelope.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -68,6 +69,29 @@ function aeadOpen(suite: SuiteName, label: string): Workload {
     },
     note: `AEAD open: in place, ${CHUNK_PCM_BYTES}-byte messages (one 20 ms chunk of 48 kHz 16-bit stereo), per plaintext byte; share = at the PCM rate of 192,000 B/s.`,
   };
+}
+
+/** parseEnvelope (the path of every inbound JSON text: bounds pre-scan, strict UTF-8, JSON.parse) of one text. */
+function jsonIn(name: string, text: string, iterations: number, note: string): Workload {
+  return {
+    name,
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations,
+    prepare() {
+      const bytes = utf8Encode(text);
+      return (count) => {
+        for (let i = 0; i < count; i++) if (!parseEnvelope(bytes)) throw new Error("json: envelope rejected");
+      };
+    },
+    note,
+  };
+}
+
+/** A hostile-sized message: one string of `unit` repeated up to `bytes` of JSON text (the parser's 64 KiB cap). */
+function hostileJson(unit: string, bytes: number): string {
+  const head = '{"type":"x","payload":{"a":"', tail = '"}}';
+  return head + unit.repeat(Math.floor((bytes - head.length - tail.length) / utf8Encode(unit).length)) + tail;
 }
 
 const WORKLOADS: Workload[] = [
@@ -165,6 +189,14 @@ const WORKLOADS: Workload[] = [
     },
     note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash.",
   },
+  jsonIn(
+    "JSON message in (server/time, 131 bytes)",
+    '{"type":"server/time","payload":{"client_transmitted":5123456789,"server_received":1005123457289,"server_transmitted":1005123457300}}',
+    10,
+    "JSON in: parseEnvelope of a decrypted message (modules/protocol/json.ts: nesting/value-count pre-scan, strict UTF-8 decoding, JSON.parse, envelope checks); the hostile rows are 64 KiB texts (the cap) of one string: ASCII, and 2-byte characters (é), the worst case of the decoder.",
+  ),
+  jsonIn("Hostile JSON, 64 KiB of ASCII", hostileJson("a", 65536), 1, ""),
+  jsonIn("Hostile JSON, 64 KiB of 2-byte characters", hostileJson("\u00e9", 65536), 1, ""),
   {
     name: "Audio path, decrypted frame to sink",
     unit: "chunk",
