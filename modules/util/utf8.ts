@@ -75,14 +75,14 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
         if (n === APPLY_MAX) n = text.queued(n);
       }
     }
-    if (i === end) break;
-    const len = sequenceLength(bytes, i, end);
-    if (len === 0) return undefined;
-    let c = bytes[i] & (len === 2 ? 0x1f : len === 3 ? 0x0f : 0x07);
-    for (let k = 1; k < len; k++) c = (c << 6) | (bytes[i + k] & 0x3f);
-    q[n++] = c;
-    if (n === APPLY_MAX) n = text.queued(n);
-    i += len;
+      // Then the characters of 2 to 4 bytes up to the next ASCII byte.
+    while (i < end && bytes[i] >= 0x80) {
+      const c = decodeSequence(bytes, i, end);
+      if (c < 0) return undefined;
+      q[n++] = c;
+      if (n === APPLY_MAX) n = text.queued(n);
+      i += c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    }
   }
   if (n > 0) text.queued(n);
   return text.result();
@@ -149,19 +149,20 @@ export function utf8Valid(bytes: Uint8Array, start = 0, end = bytes.length): boo
       i++;
       continue;
     }
-    const n = sequenceLength(bytes, i, end);
-    if (n === 0) return false;
-    i += n;
+    const c = decodeSequence(bytes, i, end);
+    if (c < 0) return false;
+    i += c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return true;
 }
 
 /**
- * Length (2..4) of the well-formed multi-byte sequence that starts at bytes[i] (a byte >= 0x80), or 0
- * when it is malformed: a bad lead byte, a missing or bad continuation byte, an overlong form, a
- * surrogate or a code point above U+10FFFF.
+ * The code point of the well-formed multi-byte sequence that starts at bytes[i] (a byte >= 0x80; its length
+ * follows from the code point: 2 bytes below U+0800, 3 below U+10000, else 4), or -1 when it is malformed:
+ * a bad lead byte, a missing or bad continuation byte, an overlong form, a surrogate or a code point above
+ * U+10FFFF.
  */
-function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
+function decodeSequence(bytes: Uint8Array, i: number, end: number): number {
   const b0 = bytes[i];
   let c: number;
   let need: number;
@@ -169,13 +170,13 @@ function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
   if (b0 >= 0xc2 && b0 <= 0xdf) { c = b0 & 0x1f; need = 1; min = 0x80; }
   else if (b0 >= 0xe0 && b0 <= 0xef) { c = b0 & 0x0f; need = 2; min = 0x800; }
   else if (b0 >= 0xf0 && b0 <= 0xf4) { c = b0 & 0x07; need = 3; min = 0x10000; }
-  else return 0;
-  if (i + need >= end) return 0; // truncated sequence
+  else return -1;
+  if (i + need >= end) return -1; // truncated sequence
   for (let k = 1; k <= need; k++) {
     const b = bytes[i + k];
-    if ((b & 0xc0) !== 0x80) return 0;
+    if ((b & 0xc0) !== 0x80) return -1;
     c = (c << 6) | (b & 0x3f);
   }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
-  return need + 1;
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return -1;
+  return c;
 }
