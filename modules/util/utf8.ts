@@ -75,7 +75,7 @@ export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): st
         if (n === APPLY_MAX) n = text.queued(n);
       }
     }
-      // Then the characters of 2 to 4 bytes up to the next ASCII byte.
+    // Then the characters of 2 to 4 bytes up to the next ASCII byte.
     while (i < end && bytes[i] >= 0x80) {
       const c = decodeSequence(bytes, i, end);
       if (c < 0) return undefined;
