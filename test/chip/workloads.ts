@@ -20,6 +20,8 @@ import { convert24to16 } from "../../modules/player/pcm.js";
 import { CHUNK_FRAMES, makeRig, step } from "../support/player-rig.js";
 import { envelope, parseEnvelope } from "../../modules/protocol/envelope.js";
 import { encodeJson } from "../../modules/protocol/json.js";
+import { parseNoiseHandshakePayload } from "../../modules/protocol/noise-messages.js";
+import { checkUpgradeRequest } from "../../modules/websocket/handshake.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -110,6 +112,31 @@ function jsonIn(name: string, text: string, iterations: number, note: string): W
 function hostileJson(unit: string, bytes: number): string {
   const head = '{"type":"x","payload":{"a":"', tail = '"}}';
   return head + unit.repeat(Math.floor((bytes - head.length - tail.length) / utf8Encode(unit).length)) + tail;
+}
+
+/** An upgrade request head with an extra field and the given Sec-WebSocket-Key. */
+function upgradeHead(extra: string, key: string): Uint8Array {
+  return utf8Encode(`GET /sendspin HTTP/1.1\r\nHost: 192.168.1.20:8928\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
+}
+
+/**
+ * One check of hostile input: `input()` prepares it (outside the count) and returns the check, which returns
+ * true when the input was taken or refused as intended.
+ */
+function hostileInput(name: string, input: () => () => boolean, note: string): Workload {
+  return {
+    name,
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 1,
+    prepare() {
+      const check = input();
+      return (count) => {
+        for (let i = 0; i < count; i++) if (!check()) throw new Error(`${name}: unexpected result`);
+      };
+    },
+    note,
+  };
 }
 
 const WORKLOADS: Workload[] = [
@@ -230,6 +257,33 @@ const WORKLOADS: Workload[] = [
   },
   jsonIn("Hostile JSON, 64 KiB of ASCII", hostileJson("a", 65536), 1, ""),
   jsonIn("Hostile JSON, 64 KiB of 2-byte characters", hostileJson("\u00e9", 65536), 1, ""),
+  hostileInput(
+    "Hostile upgrade request (4 KiB head, one long field name)",
+    () => {
+      const head = upgradeHead("X".repeat(3900) + ": v\r\n", "dGhlIHNhbXBsZSBub25jZQ==");
+      return () => checkUpgradeRequest(head, "/sendspin").ok;
+    },
+    "Hostile input before any key: the HTTP upgrade request (checkUpgradeRequest, 4,096-byte head cap) with a 3,900-byte field name or Sec-WebSocket-Key, and a noise/handshake text message (16 KiB text cap) whose data is 16,300 base64url characters (parseEnvelope, parseNoiseHandshakePayload). Anyone on the network can send these.",
+  ),
+  hostileInput(
+    "Hostile upgrade request (4 KiB head, a 3,900-byte key)",
+    () => {
+      const head = upgradeHead("", "A".repeat(3900));
+      return () => !checkUpgradeRequest(head, "/sendspin").ok;
+    },
+    "",
+  ),
+  hostileInput(
+    "Hostile noise/handshake message (16 KiB text)",
+    () => {
+      const text = utf8Encode('{"type":"noise/handshake","payload":{"data":"' + "A".repeat(16300) + '"}}');
+      return () => {
+        const env = parseEnvelope(text);
+        return env !== undefined && parseNoiseHandshakePayload(env.payload) !== undefined;
+      };
+    },
+    "",
+  ),
   {
     name: "Audio path, decrypted frame to sink",
     unit: "chunk",

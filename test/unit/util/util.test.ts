@@ -34,6 +34,16 @@ describe("base64url", () => {
     assert.ok(base64urlDecode(key, 32));
     assert.equal(base64urlDecode(key + "A", 32), undefined);
     assert.equal(base64urlDecode(key.slice(0, 42) + "B", 32), undefined, "non-zero trailing bits");
+    for (const bad of ["Zm9v\u{1F600}", "\u{1F600}Zm9", "Zm\u00e99v"]) assert.equal(base64urlDecode(bad), undefined, "non-ASCII");
+  });
+  test("long inputs decode in one pass (every tail length); a bad character at the end of one is found", () => {
+    for (let n = 3000; n < 3003; n++) {
+      const b = new Uint8Array(n);
+      for (let i = 0; i < n; i++) b[i] = (i * 131 + 7) & 255;
+      const s = base64urlEncode(b);
+      assert.deepEqual(base64urlDecode(s), b);
+      assert.equal(base64urlDecode(s.slice(0, s.length - 4) + "AA*A"), undefined);
+    }
   });
 });
 
