@@ -18,7 +18,7 @@
 import { Field, pow2 } from "@noble/curves/abstract/modular.js";
 import { concatBytes, constantTimeEqual, wipe } from "../modules/util/bytes.js";
 import { utf8Encode } from "../modules/util/utf8.js";
-import type { CryptoProvider } from "./provider.js";
+import { keyedHmacSha512, type CryptoProvider, type KeyedMac } from "./provider.js";
 
 const DSI = utf8Encode("CPace255");
 const DSI_ISK = utf8Encode("CPace255_ISK");
@@ -179,7 +179,8 @@ abstract class CPaceParty {
   private readonly y: Uint8Array;
   protected ownShare: Uint8Array = EMPTY;
   private iskValue: Uint8Array = EMPTY;
-  private macKey: Uint8Array = EMPTY;
+  /** HMAC-SHA-512 under mac_key, keyed once for both tags (mac_key itself is not kept). */
+  private tagMac: KeyedMac | null = null;
   protected ya: Uint8Array = EMPTY;
   protected yb: Uint8Array = EMPTY;
 
@@ -226,21 +227,23 @@ abstract class CPaceParty {
     this.yb = selfIsA ? peer.slice() : this.ownShare;
     this.iskValue = this.crypto.sha512(lvCat(DSI_ISK, this.sid, k), lvCat(this.ya, this.ada), lvCat(this.yb, this.adb));
     wipe(k);
-    this.macKey = this.crypto.sha512(MAC_LABEL, this.sid, this.iskValue);
+    const macKey = this.crypto.sha512(MAC_LABEL, this.sid, this.iskValue);
+    this.tagMac = keyedHmacSha512(this.crypto, macKey);
+    wipe(macKey);
     this.phase = KEYED;
     return true;
   }
 
   protected tag(y: Uint8Array, ad: Uint8Array): Uint8Array {
     if (this.phase !== KEYED) throw new Error("cpace: no key established");
-    return this.crypto.hmacSha512(this.macKey, lvCat(y, ad));
+    return (this.tagMac as KeyedMac).mac(lvCat(y, ad));
   }
 
   /** Constant-time check of the peer's tag; one chance: a wrong tag kills the party. */
   protected checkTag(received: unknown, y: Uint8Array, ad: Uint8Array): boolean {
     if (this.phase !== KEYED) return false;
     if (!(received instanceof Uint8Array) || received.length !== CPACE_TAG_BYTES) return this.fail();
-    const expected = this.crypto.hmacSha512(this.macKey, lvCat(y, ad));
+    const expected = (this.tagMac as KeyedMac).mac(lvCat(y, ad));
     const ok = constantTimeEqual(expected, received);
     wipe(expected);
     return ok ? true : this.fail();
@@ -251,7 +254,8 @@ abstract class CPaceParty {
     wipe(this.y);
     wipe(this.prs);
     wipe(this.iskValue);
-    wipe(this.macKey);
+    this.tagMac?.dispose();
+    this.tagMac = null;
     return false;
   }
 

@@ -8,7 +8,7 @@ import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { x25519 } from "@noble/curves/ed25519.js";
 import type { RandomPort } from "../modules/platform.js";
-import type { Aead, CryptoProvider, SuiteName } from "./provider.js";
+import type { Aead, CryptoProvider, KeyedMac, SuiteName } from "./provider.js";
 
 type CipherFactory = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
   encrypt(plaintext: Uint8Array, output?: Uint8Array): Uint8Array;
@@ -16,6 +16,8 @@ type CipherFactory = (key: Uint8Array, nonce: Uint8Array, aad?: Uint8Array) => {
 };
 
 const EMPTY = new Uint8Array(0);
+/** HKDF's output counters (1-byte inputs, never written). */
+const COUNTER = [EMPTY, new Uint8Array([1]), new Uint8Array([2]), new Uint8Array([3])];
 
 /**
  * A keyed AEAD with the Noise nonce layout: 4 zero bytes then the 64-bit counter (LE for ChaChaPoly, BE for AESGCM).
@@ -105,18 +107,31 @@ export function createPortableCrypto(random: RandomPort): CryptoProvider {
     sha512: (...parts) => digest(sha512, parts),
     hmacSha256: (key, ...parts) => mac(sha256, key, parts),
     hmacSha512: (key, ...parts) => mac(sha512, key, parts),
+    hmacSha512Keyed(key): KeyedMac {
+      // noble's HMAC absorbs the padded key into its inner and outer hashes at creation; each message
+      // then starts from a copy of them.
+      const keyed = hmac.create(sha512, key);
+      return {
+        mac(...parts) {
+          const m = keyed.clone(); // throws once destroyed
+          for (const p of parts) m.update(p);
+          return m.digest();
+        },
+        dispose: () => keyed.destroy(),
+      };
+    },
     hkdfSha256(chainingKey, ikm, count) {
-      // Noise HKDF (§4.3): temp = HMAC(ck, ikm); out_i = HMAC(temp, out_{i-1} || i).
+      // Noise HKDF (§4.3): temp = HMAC(ck, ikm); out_i = HMAC(temp, out_{i-1} || i). The outputs share
+      // the key temp: it is hashed into the HMAC's inner and outer states once and each output starts
+      // from a copy of them (two SHA-256 blocks fewer per output after the first).
       const temp = mac(sha256, chainingKey, [ikm]);
-      const o1 = mac(sha256, temp, [new Uint8Array([1])]);
-      const o2 = mac(sha256, temp, [o1, new Uint8Array([2])]);
-      if (count === 2) {
-        temp.fill(0);
-        return [o1, o2];
-      }
-      const o3 = mac(sha256, temp, [o2, new Uint8Array([3])]);
+      const keyed = hmac.create(sha256, temp);
       temp.fill(0);
-      return [o1, o2, o3];
+      const o1 = keyed.clone().update(COUNTER[1]).digest();
+      const o2 = keyed.clone().update(o1).update(COUNTER[2]).digest();
+      const out = count === 2 ? [o1, o2] : [o1, o2, keyed.clone().update(o2).update(COUNTER[3]).digest()];
+      keyed.destroy();
+      return out;
     },
     randomBytes: (out) => random.fill(out),
   };

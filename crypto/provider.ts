@@ -25,6 +25,13 @@ export interface Aead {
   dispose(): void;
 }
 
+/** An HMAC bound to one key; each mac() is HMAC(key, parts concatenated). */
+export interface KeyedMac {
+  mac(...parts: Uint8Array[]): Uint8Array;
+  /** Forget the key (and any state derived from it); mac() throws afterwards. */
+  dispose(): void;
+}
+
 export interface CryptoProvider {
   /** Name for logs and benchmarks ("portable", "native"...). */
   readonly name: string;
@@ -44,9 +51,31 @@ export interface CryptoProvider {
   sha512(...parts: Uint8Array[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
   hmacSha512(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;
+  /**
+   * Optional: HMAC-SHA-512 keyed once for several messages (CPace's two tags). A backend whose HMAC
+   * hashes the padded key on every call (the portable one: two SHA-512 blocks, ~16 M rv32 instructions
+   * in XS) keeps the keyed state instead. Callers use keyedHmacSha512(), which falls back to hmacSha512.
+   */
+  hmacSha512Keyed?(key: Uint8Array): KeyedMac;
   /** Noise's HKDF (HMAC-SHA-256 based, empty info): returns `count` (2 or 3) 32-byte outputs. */
   hkdfSha256(chainingKey: Uint8Array, ikm: Uint8Array, count: 2 | 3): Uint8Array[];
 
   /** Fill `out` from the platform's CSPRNG (the random port). */
   randomBytes(out: Uint8Array): void;
+}
+
+/** HMAC-SHA-512 under `key` for several messages: the backend's keyed HMAC, or hmacSha512 over a copy of the key. */
+export function keyedHmacSha512(crypto: CryptoProvider, key: Uint8Array): KeyedMac {
+  if (crypto.hmacSha512Keyed) return crypto.hmacSha512Keyed(key);
+  let k: Uint8Array | null = key.slice();
+  return {
+    mac(...parts) {
+      if (!k) throw new Error("hmac: disposed");
+      return crypto.hmacSha512(k, ...parts);
+    },
+    dispose() {
+      k?.fill(0);
+      k = null;
+    },
+  };
 }

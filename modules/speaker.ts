@@ -42,6 +42,15 @@ export interface Speaker {
 /** Largest WebSocket message: one Noise message (65,535 bytes); fragmentation above that is ours. */
 const MAX_WS_MESSAGE = 65535;
 
+/**
+ * Largest text message. Text frames carry only the cleartext handshake (server/init, noise/handshake
+ * message 1), a few hundred bytes; every later message is binary. The bound matters before any
+ * authentication: decoding and validating a text message on the chip costs about 6,000 rv32
+ * instructions per byte (npm run bench:chip), so 2 KiB keeps an anonymous peer's worst message near
+ * 13 M instructions (about 80 ms on an ESP32-C3) instead of 100 M for the WebSocket layer's 16 KiB default.
+ */
+const MAX_WS_TEXT = 2048;
+
 /** The suite announced in client/init: the configured one, or the backend's fastest. */
 export function chooseSuite(config: SpeakerConfig, crypto: CryptoProvider): SuiteName {
   if (config.suite === "auto") return crypto.suites[0];
@@ -109,6 +118,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     port: config.port,
     path: config.path,
     maxMessageBytes: MAX_WS_MESSAGE,
+    maxTextBytes: MAX_WS_TEXT,
     maxConnections: config.maxSockets,
     clock,
     log: platform.log,

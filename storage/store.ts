@@ -59,7 +59,7 @@ export interface Settings {
 }
 
 /** What updateSettings may change (the identity is fixed at first boot). */
-export type SettingsPatch = Partial<Omit<Settings, "identity">>;
+export type SettingsPatch = { -readonly [K in Exclude<keyof Settings, "identity">]?: Settings[K] };
 
 /** First-boot values of the configurable settings (from the manifest config). */
 export interface StoreDefaults {

@@ -1,62 +1,19 @@
-// What the sessions need from the parts they compose, as narrow structural interfaces: the real
-// `Store` (storage/store.ts) and `Player` (modules/player/player.ts) satisfy them, and the session code
-// depends on nothing else of theirs. Store mutations may throw when the flash itself fails; callers
-// catch that at the point where they can answer (management: storage_exhausted; pairing: pair/abort).
+// What the sessions need from the parts they compose: a narrow view of the `Store` (storage/store.ts) and
+// the `Player` (modules/player/player.ts), so the session code depends on nothing else of theirs. Store
+// mutations may throw when the flash itself fails; callers catch that where they can answer
+// (management: storage_exhausted; pairing: pair/abort).
 
-import type { KeyPair } from "../../crypto/ids.js";
+import type { PairingRecord, RecordKind, Settings, SettingsPatch, Store } from "../../storage/store.js";
 
-export type RecordKind = "stored_pubkey" | "shared_psk";
+export type { RecordKind, SettingsPatch };
+export type PairingRecordView = PairingRecord;
+export type SessionSettings = Settings;
 
-export interface PairingRecordView {
-  readonly pskId: string;
-  readonly kind: RecordKind;
-  readonly psk: Uint8Array;
-  readonly serverId?: string;
-  readonly used: boolean;
-}
-
-/** Persisted settings the sessions read (storage/store.ts Settings). */
-export interface SessionSettings {
-  readonly identity: KeyPair;
-  readonly pairingPsk: Uint8Array;
-  readonly staticPin: string;
-  readonly pairingPskEnabled: boolean;
-  readonly staticPinEnabled: boolean;
-  readonly dynamicPinEnabled: boolean;
-  readonly minPinLength: number;
-  /** The record_mode fallback shared-PSK record (null when none). */
-  readonly recordModePskId: string | null;
-  readonly unpairedAccess: boolean;
-  readonly lastPlaybackServerId: string | null;
-}
-
-export type SettingsPatch = Partial<{
-  pairingPsk: Uint8Array;
-  staticPin: string;
-  pairingPskEnabled: boolean;
-  staticPinEnabled: boolean;
-  dynamicPinEnabled: boolean;
-  minPinLength: number;
-  recordModePskId: string;
-  unpairedAccess: boolean;
-  lastPlaybackServerId: string | null;
-}>;
-
-/** Result of a store mutation (storage/store.ts). */
-export type StoreResult = "ok" | "already_exists" | "storage_exhausted" | "invalid";
-
-export interface RecordStore {
-  findByPskId(pskId: string): PairingRecordView | undefined;
-  list(): readonly PairingRecordView[];
-  /** invalid: the Sentinel PSK or a malformed server_id; already_exists: a record's or the pairing PSK's psk_id. */
-  addRecord(psk: Uint8Array, serverId?: string): "ok" | "already_exists" | "storage_exhausted" | "invalid";
-  removeRecord(pskId: string): "ok" | "not_found" | "invalid";
-  markUsed(pskId: string): void;
-  accounting(): { free: number; capacity: number; cost_individual: number; cost_shared: number };
-  readonly settings: Readonly<SessionSettings>;
-  /** One atomic write; the store validates again (invalid / already_exists). May throw on a flash failure. */
-  updateSettings(patch: SettingsPatch): "ok" | "invalid" | "already_exists";
-}
+/**
+ * The Store as the sessions use it: only these members (tests substitute views of the same shape, e.g. a
+ * store without a record_mode fallback). Mutations may throw when the flash fails.
+ */
+export type RecordStore = Pick<Store, "findByPskId" | "list" | "addRecord" | "removeRecord" | "markUsed" | "accounting" | "settings" | "updateSettings">;
 
 /** The Player as the sessions drive it (one instance per speaker; one admitted connection owns it). */
 export interface PlayerPart {

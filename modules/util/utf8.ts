@@ -2,7 +2,24 @@
 // Works on code points, so it is correct both where string length counts UTF-16 units (V8) and where
 // it counts code points (XS).
 
+/**
+ * UTF-8 bytes of `s`. Strings are walked with for-of only: on XS (UTF-8 strings inside) charCodeAt(i) and
+ * codePointAt(i) find the i-th character from the start, so an indexed loop is quadratic. ASCII text (almost
+ * every message) takes one pass into a buffer of s.length bytes (both engines count an ASCII string's length
+ * in bytes); anything else is measured first, then encoded.
+ */
 export function utf8Encode(s: string): Uint8Array {
+  const ascii = new Uint8Array(s.length);
+  let n = 0;
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (c >= 0x80) return encodeText(s);
+    ascii[n++] = c;
+  }
+  return ascii;
+}
+
+function encodeText(s: string): Uint8Array {
   let n = 0;
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
@@ -34,28 +51,91 @@ export function utf8Encode(s: string): Uint8Array {
 /**
  * Strict UTF-8 decoding of bytes[start, end). Returns undefined on any malformed sequence (overlong
  * forms, surrogates, code points above U+10FFFF, truncation): inbound text is hostile.
+ *
+ * Cost on XS (which runs every inbound JSON text through here): one JavaScript pass over the bytes; the
+ * characters become strings natively, String.fromCodePoint.apply over at most APPLY_MAX of them at a time
+ * (long ASCII runs straight from the bytes, everything else from a code point queue), and the pieces are
+ * joined in linear time (TextJoin). Appending each character to a string instead is quadratic on XS.
  */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string | undefined {
-  let s = "";
-  let run = start; // start of the current pure-ASCII run, flushed in one call
+  const text = new TextJoin();
+  const q = queue;
+  let n = 0; // code points in the queue
   let i = start;
   while (i < end) {
-    const b0 = bytes[i];
-    if (b0 < 0x80) {
-      i++;
-      continue;
+    const run = i;
+    while (i < end && bytes[i] < 0x80) i++;
+    if (i - run >= DIRECT_RUN) {
+      if (n > 0) text.queued(n);
+      n = 0;
+      text.ascii(bytes, run, i);
+    } else {
+      for (let k = run; k < i; k++) {
+        q[n++] = bytes[k];
+        if (n === APPLY_MAX) n = text.queued(n);
+      }
     }
-    if (i > run) s += asciiRun(bytes, run, i);
-    const n = sequenceLength(bytes, i, end);
-    if (n === 0) return undefined;
-    let c = b0 & (n === 2 ? 0x1f : n === 3 ? 0x0f : 0x07);
-    for (let k = 1; k < n; k++) c = (c << 6) | (bytes[i + k] & 0x3f);
-    s += String.fromCodePoint(c);
-    i += n;
-    run = i;
+    // Then the characters of 2 to 4 bytes up to the next ASCII byte.
+    while (i < end && bytes[i] >= 0x80) {
+      const c = decodeSequence(bytes, i, end);
+      if (c < 0) return undefined;
+      q[n++] = c;
+      if (n === APPLY_MAX) n = text.queued(n);
+      i += c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+    }
   }
-  if (end > run) s += asciiRun(bytes, run, end);
-  return s;
+  if (n > 0) text.queued(n);
+  return text.result();
+}
+
+/**
+ * Arguments per String.fromCodePoint.apply: XS pushes each one on its stack, whose whole size is a few
+ * hundred slots on the device (manifest creation.stack).
+ */
+const APPLY_MAX = 128;
+/** ASCII runs at least this long become strings straight from the bytes; shorter ones join the queue. */
+const DIRECT_RUN = 32;
+/** Pieces gather in a tail of about this many characters before joining the text. */
+const TAIL_CHARS = 1024;
+/** Decoded code points waiting to become a string (one module buffer: no allocation per character). */
+const queue = new Int32Array(APPLY_MAX);
+
+/**
+ * The decoded text, assembled in linear time: XS copies the whole left operand on every `+=`, so the pieces
+ * (up to APPLY_MAX characters each) first gather in a short tail, which joins the text every TAIL_CHARS.
+ */
+class TextJoin {
+  private text = "";
+  private tail = "";
+  private tailChars = 0;
+
+  /** The first n queued code points; returns 0 (the queue is empty again). */
+  queued(n: number): number {
+    this.add(String.fromCodePoint.apply(null, (n === APPLY_MAX ? queue : queue.subarray(0, n)) as unknown as number[]), n);
+    return 0;
+  }
+
+  /** bytes[from, to), all below 0x80. */
+  ascii(bytes: Uint8Array, from: number, to: number): void {
+    for (let i = from; i < to; i += APPLY_MAX) {
+      const stop = to - i > APPLY_MAX ? i + APPLY_MAX : to;
+      this.add(String.fromCodePoint.apply(null, bytes.subarray(i, stop) as unknown as number[]), stop - i);
+    }
+  }
+
+  result(): string {
+    return this.text + this.tail;
+  }
+
+  private add(piece: string, chars: number): void {
+    this.tail += piece;
+    this.tailChars += chars;
+    if (this.tailChars >= TAIL_CHARS) {
+      this.text += this.tail;
+      this.tail = "";
+      this.tailChars = 0;
+    }
+  }
 }
 
 /**
@@ -69,19 +149,20 @@ export function utf8Valid(bytes: Uint8Array, start = 0, end = bytes.length): boo
       i++;
       continue;
     }
-    const n = sequenceLength(bytes, i, end);
-    if (n === 0) return false;
-    i += n;
+    const c = decodeSequence(bytes, i, end);
+    if (c < 0) return false;
+    i += c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
   }
   return true;
 }
 
 /**
- * Length (2..4) of the well-formed multi-byte sequence that starts at bytes[i] (a byte >= 0x80), or 0
- * when it is malformed: a bad lead byte, a missing or bad continuation byte, an overlong form, a
- * surrogate or a code point above U+10FFFF.
+ * The code point of the well-formed multi-byte sequence that starts at bytes[i] (a byte >= 0x80; its length
+ * follows from the code point: 2 bytes below U+0800, 3 below U+10000, else 4), or -1 when it is malformed:
+ * a bad lead byte, a missing or bad continuation byte, an overlong form, a surrogate or a code point above
+ * U+10FFFF.
  */
-function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
+function decodeSequence(bytes: Uint8Array, i: number, end: number): number {
   const b0 = bytes[i];
   let c: number;
   let need: number;
@@ -89,23 +170,13 @@ function sequenceLength(bytes: Uint8Array, i: number, end: number): number {
   if (b0 >= 0xc2 && b0 <= 0xdf) { c = b0 & 0x1f; need = 1; min = 0x80; }
   else if (b0 >= 0xe0 && b0 <= 0xef) { c = b0 & 0x0f; need = 2; min = 0x800; }
   else if (b0 >= 0xf0 && b0 <= 0xf4) { c = b0 & 0x07; need = 3; min = 0x10000; }
-  else return 0;
-  if (i + need >= end) return 0; // truncated sequence
+  else return -1;
+  if (i + need >= end) return -1; // truncated sequence
   for (let k = 1; k <= need; k++) {
     const b = bytes[i + k];
-    if ((b & 0xc0) !== 0x80) return 0;
+    if ((b & 0xc0) !== 0x80) return -1;
     c = (c << 6) | (b & 0x3f);
   }
-  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return 0;
-  return need + 1;
-}
-
-function asciiRun(bytes: Uint8Array, from: number, to: number): string {
-  let s = "";
-  // fromCharCode.apply on bounded slices keeps the call stack small on XS
-  for (let i = from; i < to; i += 1024) {
-    const stop = Math.min(to, i + 1024);
-    s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, stop)));
-  }
-  return s;
+  if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) return -1;
+  return c;
 }

@@ -342,7 +342,7 @@ async function main(): Promise<number> {
     // Within 0.5 %: the same work (the engines differ only in set's copy; GC timing moves counts a little).
     const deviceCell = Math.abs(change) < 0.005 ? "same" : `${fmtInt(device)} (${change < 0 ? "−" : "+"}${Math.abs(change * 100).toFixed(0)} %)`;
     rows.push([s.name, String(s.iterations), `${fmtInt(count)} / ${s.unit}`, deviceCell, ...CHIPS.flatMap((c) => CPIS.map((cpi) => load(s, count, c.hz, cpi)))]);
-    if (!notes.includes(s.note)) notes.push(s.note);
+    if (s.note && !notes.includes(s.note)) notes.push(s.note);
     if (profile) {
       notes.push(`  top functions in count(N) of ${s.name}:\n${topFunctions(shipped, i)}`);
       if (deviceCell !== "same") notes.push(`  … and with XS 17.9's set:\n${topFunctions(variant, i)}`);

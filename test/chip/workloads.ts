@@ -18,6 +18,10 @@ import { MemoryFlash } from "../../storage/flash-memory.js";
 import { Store } from "../../storage/store.js";
 import { convert24to16 } from "../../modules/player/pcm.js";
 import { CHUNK_FRAMES, makeRig, step } from "../support/player-rig.js";
+import { envelope, parseEnvelope } from "../../modules/protocol/envelope.js";
+import { encodeJson } from "../../modules/protocol/json.js";
+import { parseNoiseHandshakePayload } from "../../modules/protocol/noise-messages.js";
+import { checkUpgradeRequest } from "../../modules/websocket/handshake.js";
 
 declare function print(...values: unknown[]): void;
 declare function chipMark(): void;
@@ -70,6 +74,71 @@ function aeadOpen(suite: SuiteName, label: string): Workload {
   };
 }
 
+/** One digest of a `bytes`-long message, per compressed block (the message's blocks and the padding block). */
+function hashBlocks(name: string, bytes: number, blockBytes: number, digest: (m: Uint8Array) => Uint8Array): Workload {
+  return {
+    name,
+    unit: "block",
+    unitsPerIteration: bytes / blockBytes + 1,
+    iterations: 2,
+    prepare() {
+      const message = rnd.bytes(bytes);
+      return (count) => {
+        for (let i = 0; i < count; i++) digest(message);
+      };
+    },
+    note: "SHA-2 (@noble/hashes through the portable provider): per compression block, call overhead included; it prices the hashing in the rows below: the responder handshake (SHA-256, HMAC, HKDF), CPace role B (12 SHA-512 blocks) and the mount (35 SHA-256 blocks).",
+  };
+}
+
+/** parseEnvelope (the path of every inbound JSON text: bounds pre-scan, strict UTF-8, JSON.parse) of one text. */
+function jsonIn(name: string, text: string, iterations: number, note: string): Workload {
+  return {
+    name,
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations,
+    prepare() {
+      const bytes = utf8Encode(text);
+      return (count) => {
+        for (let i = 0; i < count; i++) if (!parseEnvelope(bytes)) throw new Error("json: envelope rejected");
+      };
+    },
+    note,
+  };
+}
+
+/** A hostile-sized message: one string of `unit` repeated up to `bytes` of JSON text (the parser's 64 KiB cap). */
+function hostileJson(unit: string, bytes: number): string {
+  const head = '{"type":"x","payload":{"a":"', tail = '"}}';
+  return head + unit.repeat(Math.floor((bytes - head.length - tail.length) / utf8Encode(unit).length)) + tail;
+}
+
+/** An upgrade request head with an extra field and the given Sec-WebSocket-Key. */
+function upgradeHead(extra: string, key: string): Uint8Array {
+  return utf8Encode(`GET /sendspin HTTP/1.1\r\nHost: 192.168.1.20:8928\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`);
+}
+
+/**
+ * One check of hostile input: `input()` prepares it (outside the count) and returns the check, which returns
+ * true when the input was taken or refused as intended.
+ */
+function hostileInput(name: string, input: () => () => boolean, note: string): Workload {
+  return {
+    name,
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 1,
+    prepare() {
+      const check = input();
+      return (count) => {
+        for (let i = 0; i < count; i++) if (!check()) throw new Error(`${name}: unexpected result`);
+      };
+    },
+    note,
+  };
+}
+
 const WORKLOADS: Workload[] = [
   aeadOpen("25519_ChaChaPoly_SHA256", "ChaCha20-Poly1305"),
   aeadOpen("25519_AESGCM_SHA256", "AES-256-GCM"),
@@ -87,6 +156,8 @@ const WORKLOADS: Workload[] = [
     },
     note: "X25519: one scalar multiplication (noble's BigInt ladder).",
   },
+  hashBlocks("SHA-256 (portable), 512-byte message", 512, 64, (m) => crypto.sha256(m)),
+  hashBlocks("SHA-512 (portable), 1 KiB message", 1024, 128, (m) => crypto.sha512(m)),
   {
     name: "Noise KKpsk2 responder handshake (ChaChaPoly)",
     unit: "op",
@@ -139,7 +210,7 @@ const WORKLOADS: Workload[] = [
         }
       };
     },
-    note: "CPace role B: generator (SHA-512 + Elligator 2 over BigInt), 2 X25519, ISK, mac_key, 2 HMAC-SHA-512.",
+    note: "CPace role B: generator (SHA-512 + Elligator 2 over BigInt), 2 X25519, ISK, mac_key, 2 HMAC-SHA-512 under one keyed HMAC (provider.hmacSha512Keyed): 12 SHA-512 blocks in all.",
   },
   {
     name: "Record-table mount (device geometry, full table)",
@@ -163,8 +234,56 @@ const WORKLOADS: Workload[] = [
         for (let i = first; i < first + count; i++) Store.mount(images[i], options);
       };
     },
-    note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash.",
+    note: "Record-table mount: Store.mount of a 16 KiB partition (4 KiB blocks) with every record slot filled and changed settings, on an in-memory NOR flash. Its 13 SHA-256 digests (the block header, the check of each of the 11 keys' latest units: 144 bytes, 3 blocks each, and the pairing PSK's psk_id) are 35 compression blocks, ~95 % of the count; the journal's own scan is ~0.45 M.",
   },
+  jsonIn(
+    "JSON message in (server/time, 131 bytes)",
+    '{"type":"server/time","payload":{"client_transmitted":5123456789,"server_received":1005123457289,"server_transmitted":1005123457300}}',
+    10,
+    "JSON in: parseEnvelope of a decrypted message (modules/protocol/json.ts: nesting/value-count pre-scan, strict UTF-8 decoding, JSON.parse, envelope checks); the hostile rows are 64 KiB texts (the cap) of one string: ASCII, and 2-byte characters (é), the worst case of the decoder.",
+  ),
+  {
+    name: "JSON message out (client/state, 162 bytes)",
+    unit: "op",
+    unitsPerIteration: 1,
+    iterations: 10,
+    prepare() {
+      const state = { player: { state: "synchronized", volume: 100, muted: false, static_delay_ms: 0, required_lead_time_ms: 61, min_buffer_ms: 83 } };
+      return (count) => {
+        for (let i = 0; i < count; i++) encodeJson(envelope("client/state", state));
+      };
+    },
+    note: "JSON out: encodeJson of an envelope (JSON.stringify, then UTF-8 bytes), what SecureChannel.sendJson encrypts.",
+  },
+  jsonIn("Hostile JSON, 64 KiB of ASCII", hostileJson("a", 65536), 1, ""),
+  jsonIn("Hostile JSON, 64 KiB of 2-byte characters", hostileJson("\u00e9", 65536), 1, ""),
+  hostileInput(
+    "Hostile upgrade request (4 KiB head, one long field name)",
+    () => {
+      const head = upgradeHead("X".repeat(3900) + ": v\r\n", "dGhlIHNhbXBsZSBub25jZQ==");
+      return () => checkUpgradeRequest(head, "/sendspin").ok;
+    },
+    "Hostile input before any key: the HTTP upgrade request (checkUpgradeRequest, 4,096-byte head cap) with a 3,900-byte field name or Sec-WebSocket-Key, and a noise/handshake text message (16 KiB text cap) whose data is 16,300 base64url characters (parseEnvelope, parseNoiseHandshakePayload). Anyone on the network can send these.",
+  ),
+  hostileInput(
+    "Hostile upgrade request (4 KiB head, a 3,900-byte key)",
+    () => {
+      const head = upgradeHead("", "A".repeat(3900));
+      return () => !checkUpgradeRequest(head, "/sendspin").ok;
+    },
+    "",
+  ),
+  hostileInput(
+    "Hostile noise/handshake message (16 KiB text)",
+    () => {
+      const text = utf8Encode('{"type":"noise/handshake","payload":{"data":"' + "A".repeat(16300) + '"}}');
+      return () => {
+        const env = parseEnvelope(text);
+        return env !== undefined && parseNoiseHandshakePayload(env.payload) !== undefined;
+      };
+    },
+    "",
+  ),
   {
     name: "Audio path, decrypted frame to sink",
     unit: "chunk",

@@ -23,7 +23,10 @@ import { Store } from "../../../storage/store.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
 import { ReferenceServer, nodeRandom, pairingPskFromToken, pairWithPairingPsk } from "../../reference/index.js";
-import { loopbackListener, realClock } from "../support/loopback.js";
+import { SimClock } from "../../../sim/clock.js";
+import { NodeListener } from "../../../sim/listener.js";
+
+const realClock = new SimClock();
 
 const RATE = 48000;
 const CHUNK_FRAMES = 960;
@@ -124,8 +127,8 @@ test("reference server → encrypted channel → Player → sink: every frame is
     indicator: new RecordingIndicator(),
     emit: () => {},
   });
-  const l = loopbackListener();
-  const wss = new WebSocketServer(l.listener, {
+  const listener = new NodeListener({ host: "127.0.0.1" });
+  const wss = new WebSocketServer(listener, {
     port: 0,
     path: "/sendspin",
     maxMessageBytes: sessions.maxMessageBytes + 64,
@@ -133,8 +136,8 @@ test("reference server → encrypted channel → Player → sink: every frame is
     clock: realClock,
     onConnection: (c) => sessions.accept(c as unknown as SessionSocket),
   });
-  cleanups.push(() => (sessions.stop("shutdown"), wss.close(), l.close()));
-  const url = `ws://127.0.0.1:${await l.ready}/sendspin`;
+  cleanups.push(() => (sessions.stop("shutdown"), wss.close()));
+  const url = `ws://127.0.0.1:${await listener.bound()}/sendspin`;
 
   // The reference server: pair with the pairing PSK, then playback under the new long-term PSK.
   const server = new ReferenceServer({ timeoutMs: 8000, clock: { driftPpm: 100 } });

@@ -10,8 +10,8 @@ import { keyId } from "../../../crypto/ids.js";
 import { createPortableCrypto } from "../../../crypto/portable.js";
 import { encodePairingToken } from "../../../crypto/pairing-token.js";
 import { DEFAULT_CONFIG, type SpeakerConfig } from "../../../modules/config.js";
-import type { ClockPort, TimerHandle } from "../../../modules/platform.js";
-import { loopbackListener } from "./loopback.js";
+import { SimClock } from "../../../sim/clock.js";
+import { NodeListener } from "../../../sim/listener.js";
 import { Sessions, type SessionEvent } from "../../../modules/session/sessions.js";
 import type { SessionSocket } from "../../../modules/session/connection.js";
 import { WebSocketServer } from "../../../modules/websocket/server.js";
@@ -22,15 +22,8 @@ import {
   ReferenceServer, nodeRandom, pairingPskFromToken, pairWithDynamicPin, pairWithPairingPsk, pairWithStaticPin, PairingFailed,
 } from "../../reference/index.js";
 
-/** The clock port on Node timers. */
-const realClock: ClockPort = {
-  nowUs: () => Math.round(performance.now() * 1000),
-  setTimeout: (cb, ms) => ({ _timer: setTimeout(cb, ms) }),
-  setInterval: (cb, ms) => ({ _timer: setInterval(cb, ms) }),
-  clear: (t: TimerHandle | undefined) => {
-    if (t) clearTimeout(t._timer as NodeJS.Timeout);
-  },
-};
+/** The simulator's clock port (monotonic µs, Node timers). */
+const realClock = new SimClock();
 
 async function speaker(config: Partial<SpeakerConfig> = {}) {
   const crypto = createPortableCrypto(nodeRandom);
@@ -58,8 +51,8 @@ async function speaker(config: Partial<SpeakerConfig> = {}) {
     indicator: new RecordingIndicator(),
     emit: (e) => events.push(e),
   });
-  const l = loopbackListener();
-  const wss = new WebSocketServer(l.listener, {
+  const listener = new NodeListener({ host: "127.0.0.1" });
+  const wss = new WebSocketServer(listener, {
     port: 0,
     path: "/sendspin",
     maxMessageBytes: sessions.maxMessageBytes + 64,
@@ -68,8 +61,8 @@ async function speaker(config: Partial<SpeakerConfig> = {}) {
     // WsConnection.onClose receives the close code; SessionSocket's takes none (the extra argument is harmless).
     onConnection: (c) => sessions.accept(c as unknown as SessionSocket),
   });
-  const port = await l.ready;
-  const sp = { sessions, store, paired, out, events, url: `ws://127.0.0.1:${port}/sendspin`, stop: () => (sessions.stop("shutdown"), wss.close(), l.close()) };
+  const port = await listener.bound();
+  const sp = { sessions, store, paired, out, events, url: `ws://127.0.0.1:${port}/sendspin`, stop: () => (sessions.stop("shutdown"), wss.close()) };
   stops.push(sp.stop);
   return sp;
 }

@@ -14,7 +14,7 @@ import { MemoryFlash } from "../../../storage/flash-memory.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
 import { ReferenceServer, nodeRandom, pairingPskFromToken, pairWithDynamicPin, pairWithPairingPsk } from "../../reference/index.js";
-import { loopbackListener } from "./loopback.js";
+import { NodeListener } from "../../../sim/listener.js";
 
 class Button implements ButtonPort {
   private cbs: ((p: ButtonPress) => void)[] = [];
@@ -33,7 +33,7 @@ after(() => {
 
 async function boot(config: Partial<SpeakerConfig> = {}) {
   const clock = new SimClock();
-  const l = loopbackListener();
+  const listener = new NodeListener({ host: "127.0.0.1" });
   const sink = new RecordingSink(clock);
   const out = new RecordingOutChannel();
   const log = new RecordingLog();
@@ -41,7 +41,7 @@ async function boot(config: Partial<SpeakerConfig> = {}) {
     clock,
     random: nodeRandom,
     flash: new MemoryFlash({ blockSize: 4096, blocks: 4 }),
-    listener: l.listener,
+    listener,
     announcer: { advertise: () => ({ close() {} }) },
     audio: sink,
     button: new Button(),
@@ -52,8 +52,8 @@ async function boot(config: Partial<SpeakerConfig> = {}) {
   };
   const events: SpeakerEvent[] = [];
   const speaker: Speaker = startSpeaker(platform, { ...DEFAULT_CONFIG, port: 0, recordSlots: 5, ...config }, (e) => events.push(e));
-  cleanups.push(() => (speaker.stop(), l.close()));
-  const port = await l.ready;
+  cleanups.push(() => speaker.stop());
+  const port = await listener.bound();
   const ready = events.find((e) => e.event === "ready") as Extract<SpeakerEvent, { event: "ready" }>;
   assert.ok(ready, "ready event");
   assert.equal(speaker.port, port);

@@ -8,7 +8,7 @@ import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
-import { SUITES } from "../../../crypto/provider.js";
+import { keyedHmacSha512, SUITES, type CryptoProvider } from "../../../crypto/provider.js";
 import { concatBytes, fromHex, toHex } from "../../../modules/util/bytes.js";
 import { SeededRandom } from "../../support/random.js";
 import { describeEachBackend } from "../../support/backends.js";
@@ -103,6 +103,29 @@ describeEachBackend("crypto provider", (crypto) => {
       toHex(crypto.hmacSha512(key, data)),
       "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
     );
+  });
+
+  test("keyed HMAC-SHA-512 (the backend's, and the fallback over hmacSha512): each message equals a fresh HMAC, the key is copied, dispose ends it", () => {
+    const rnd = new SeededRandom(9);
+    const keys = [fromHex("4a656665"), rnd.bytes(64), rnd.bytes(200)]; // short, CPace's mac_key size, longer than a block
+    const withoutKeyed: CryptoProvider = { ...crypto, hmacSha512Keyed: undefined };
+    let cases = 0;
+    for (const provider of [crypto, withoutKeyed]) {
+      for (const k of keys) {
+        const m = keyedHmacSha512(provider, k);
+        const original = k.slice();
+        k.fill(0); // the caller may wipe its key once keyed
+        for (const msg of [rnd.bytes(34), rnd.bytes(200), new Uint8Array(0)]) {
+          assert.equal(toHex(m.mac(msg)), toHex(hmac(sha512, original, msg)));
+          assert.equal(toHex(m.mac(msg.subarray(0, 7), msg.subarray(7))), toHex(hmac(sha512, original, msg)), "parts");
+          cases += 2;
+        }
+        k.set(original);
+        m.dispose();
+        assert.throws(() => m.mac(keys[0]));
+      }
+    }
+    report(`crypto provider: keyed HMAC-SHA-512 ${cases} messages (${crypto.hmacSha512Keyed ? "the backend's own and " : ""}the fallback) agree with noble`);
   });
 
   test("SHA-256/512 and HMAC agree with noble on random inputs, empty and over-long keys, up to 8 parts", () => {

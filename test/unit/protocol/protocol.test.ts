@@ -28,6 +28,11 @@ describe("protocol json", () => {
     assert.equal(parseJsonObject(u('{"a":[' + "0,".repeat(600) + "0]}")), undefined, "too many values");
     assert.ok(parseJsonObject(u('{"a":"' + "[,{".repeat(1000) + '"}')), "brackets inside strings do not count");
     assert.ok(parseJsonObject(u('{"a":"\\"[[[[[[[[[[[["}')), "escaped quote");
+    assert.ok(parseJsonObject(u('{"a":"\\\\","b":"\\\\\\"[[[[[[[[[[[["}')), "a string ending in an escaped backslash, one with an escaped quote after two");
+    const afterEscapedBackslash = (n: number) => u('{"a":"\\\\","b":' + "[".repeat(n) + "]".repeat(n) + "}");
+    assert.ok(parseJsonObject(afterEscapedBackslash(7)), "depth 8 after a string closed right after an escaped backslash");
+    assert.equal(parseJsonObject(afterEscapedBackslash(8)), undefined, "depth 9 there: its brackets count");
+    assert.equal(parseJsonObject(u('{"a":"x\\')), undefined, "unterminated string");
     assert.equal(parseJsonObject(u('{"a":"' + "x".repeat(70000) + '"}')), undefined, "over 64 KiB");
     assert.equal(parseJsonObject(u("}}}{")), undefined);
   });

@@ -16,7 +16,8 @@ import { MemoryListener } from "../../support/memory-listener.js";
 import { SeededRandom } from "../../support/random.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
-import { ServerStreamReader, upgradeRequest } from "../../support/ws-peer.js";
+import { clientFrame, ServerStreamReader, upgradeRequest } from "../../support/ws-peer.js";
+import { utf8Encode } from "../../../modules/util/utf8.js";
 
 function platform(flash: MemoryFlash, seed = 3) {
   const random = new SeededRandom(seed);
@@ -84,6 +85,29 @@ describe("speaker", () => {
     const n = events.length;
     press("short");
     assert.equal(events.length, n, "a stopped speaker ignores the button");
+  });
+
+  test("text messages (the cleartext handshake only) are capped at 2 KiB before any authentication", () => {
+    const flash = new MemoryFlash({ blockSize: 4096, blocks: 4 });
+    const { p } = platform(flash);
+    const sp = startSpeaker(p, config);
+    const listener = p.listener as MemoryListener;
+    const serverInit = (pad: number) => utf8Encode(JSON.stringify({ type: "server/init", payload: { server_id: sp.clientId, version: 1, pad: "x".repeat(pad) } }));
+    const send = (msg: Uint8Array) => {
+      const peer = listener.connect();
+      peer.send(upgradeRequest());
+      peer.send(clientFrame(1, msg));
+      const r = new ServerStreamReader();
+      r.push(peer.take());
+      return r;
+    };
+    const big = serverInit(2048);
+    assert.ok(big.length > 2048);
+    assert.deepEqual(send(big).closeCodes(), [1009], "over the cap: closed as too big, never parsed");
+    const small = serverInit(1500);
+    assert.ok(small.length <= 2048);
+    assert.deepEqual(send(small).closeCodes().filter((c) => c === 1009), [], "within the cap: not refused for its size");
+    sp.stop();
   });
 
   test("a reboot on the same flash keeps the identity, the pairing PSK and the static PIN", () => {

@@ -42,6 +42,10 @@ describe("websocket handshake", () => {
       [head("GET /sendspin HTTP/1.1\r\nHost: a\r\n folded\r\n\r\n"), 400],
       [head("GET /sendspin HTTP/1.1\r\nHost a\r\n\r\n"), 400],
       [head("GET /sendspin HTTP/1.1\r\nHo st: a\r\n\r\n"), 400],
+      [upgradeRequest("/sendspin", { extra: "X!#$%&'*+-.^_`|~09AZaz: every tchar\r\n" }), 101],
+      ...["(", "@", "[", "{", "/", "\"", "\t"].map((c): [Uint8Array, number] => [upgradeRequest("/sendspin", { extra: `X${c}y: not a token\r\n` }), 400]),
+      [upgradeRequest("/sendspin", { method: "G@T" }), 400],
+      [upgradeRequest("/sendspin", { extra: "X".repeat(3000) + ": a long name\r\n" }), 101],
       [head("GET /sendspin HTTP/1.1\r\nHost: \u00e9\r\n\r\n"), 400], // non-ASCII
       [head("GET /sendspin HTTP/1.1\r\nHost: a\u0000\r\n\r\n"), 400],
     ];
