@@ -3,10 +3,10 @@
  *
  * Why: the SDK's lin implementation of embedded:io/socket/tcp (SDK 8.2.3, modules/io/socket/lin/tcp.c)
  * services each socket from a 20 ms timer and moves at most 1,536 bytes per turn each way. Every reply
- * the speaker waits for therefore arrives up to 20 ms late (a clock-sync round trip measured ~20 ms
- * instead of ~0.2 ms, so the time filter needed ~40 s instead of ~0.3 s to converge), and a socket
- * carries at most ~77 KB/s (48 kHz stereo PCM needs 192 KB/s). A failed write also silences the socket
- * for good. mcsim runs on GLib's main loop (its timers are GLib timeouts), so this file watches each
+ * the speaker waits for therefore arrives up to 20 ms late (in mcsim the clock sync needed ~39 s and
+ * ~1,700 round trips to converge; ~1 s and ~250 with these sockets), and a socket carries at most
+ * ~77 KB/s (measured 74-75 KB/s; 48 kHz stereo PCM needs 192 KB/s). A failed write also silences the
+ * socket for good. mcsim runs on GLib's main loop (its timers are GLib timeouts), so this file watches each
  * descriptor there: readiness is reported as soon as the kernel has it.
  *
  * The JavaScript side (drivers/socket-lin.ts) gives these the shape of ECMA-419 Listener/TCP that the
