@@ -50,6 +50,10 @@ enum {
 #define kMinRoom (4096)
 #define kMaxRoom (65536)
 #define kPendingConnections (8)
+/* After accept() fails for want of descriptors or memory, or while accepted connections wait for JavaScript,
+ * the listener stops watching its descriptor this long: the kernel keeps reporting the queued connection as
+ * readable, so watching on would spin the main loop. */
+#define kAcceptRetryMs (100)
 
 /*
  * Each socket has one GLib source for its whole life (a GSource of ours carrying the descriptor), whose
@@ -93,6 +97,7 @@ typedef struct {
 	xsSlot dispatch;
 	int fd;
 	guint watch;
+	guint retry;			/* the timer that resumes watching after a stall (kAcceptRetryMs) */
 	int dispatching;
 	int remembered;
 	int forgetLater;
@@ -102,6 +107,7 @@ typedef struct {
 
 static gboolean ssSourceDispatch(GSource *source, GSourceFunc callback, gpointer data);
 static gboolean ssListenerReady(gint fd, GIOCondition condition, gpointer data);
+static gboolean ssListenerResume(gpointer data);
 
 /* Only descriptors wake this source: no prepare or check of its own (GLib polls the fd it carries). */
 static GSourceFuncs gSSSourceFuncs = { NULL, NULL, ssSourceDispatch, NULL, NULL, NULL };
@@ -425,6 +431,10 @@ static void ssListenerRelease(xsMachine *the, SSListener *l)
 	if (l->watch && !l->dispatching)
 		g_source_remove(l->watch);
 	l->watch = 0;
+	if (l->retry) {
+		g_source_remove(l->retry);
+		l->retry = 0;
+	}
 	if (l->fd >= 0) {
 		close(l->fd);
 		l->fd = -1;
@@ -493,10 +503,13 @@ void xs_sss_listener_open(xsMachine *the)
 static gboolean ssListenerReady(gint fd, GIOCondition condition, gpointer data)
 {
 	SSListener *l = data;
+	int starved = 0;
 	while (l->count < kPendingConnections) {
 		int skt = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (skt < 0)
+		if (skt < 0) {
+			starved = (errno == EMFILE) || (errno == ENFILE) || (errno == ENOBUFS) || (errno == ENOMEM);
 			break;
+		}
 		l->pending[l->count++] = skt;
 	}
 	if (l->count > 0) {
@@ -514,7 +527,23 @@ static gboolean ssListenerReady(gint fd, GIOCondition condition, gpointer data)
 		xsForget(l->dispatch);
 		return G_SOURCE_REMOVE;
 	}
-	return (l->fd >= 0) ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+	if (l->fd < 0)
+		return G_SOURCE_REMOVE;
+	if (starved || (l->count >= kPendingConnections)) {
+		l->watch = 0;
+		l->retry = g_timeout_add(kAcceptRetryMs, ssListenerResume, l);
+		return G_SOURCE_REMOVE;
+	}
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean ssListenerResume(gpointer data)
+{
+	SSListener *l = data;
+	l->retry = 0;
+	if (l->fd >= 0)
+		l->watch = g_unix_fd_add(l->fd, G_IO_IN, ssListenerReady, l);
+	return G_SOURCE_REMOVE;
 }
 
 /* read() → the next accepted descriptor, or nothing */
