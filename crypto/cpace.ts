@@ -129,7 +129,10 @@ export function elligator2Curve25519(rBytes: Uint8Array): Uint8Array {
   const d = powP58(den);
   const x1 = Fp.neg(Fp.mul(Fp.mul(pow2(d.t, 3n, P), d.x3), A)); // -A · den^(p-2)
   const gx1 = Fp.mul(x1, Fp.add(Fp.mul(x1, Fp.add(x1, A)), Fp.ONE));
-  const isSquare = Fp.eql(Fp.mul(pow2(powP58(gx1).t, 2n, P), Fp.sqr(gx1)), Fp.ONE); // gx1^((p-1)/2)
+  // gx1^((p-1)/2), the Legendre symbol: 1 or p - 1. Tested with `<`, not Fp.eql (`===`): in XS 17.9 (SDK 8.2.3)
+  // `===` between a BigInt made at run time and one made during preload (noble's ONE, in flash) is always
+  // false; its relational operators handle both kinds. Found in the firmware's preloaded build (README: Memory).
+  const isSquare = Fp.mul(pow2(powP58(gx1).t, 2n, P), Fp.sqr(gx1)) < 2n;
   const x2 = Fp.sub(Fp.neg(x1), A);
   return encodeUCoordinate(Fp.cmov(x2, x1, isSquare));
 }

@@ -47,6 +47,12 @@ export interface CryptoProvider {
   /** X25519(scalar, 9): the public key of a private scalar. */
   x25519Base(scalar: Uint8Array): Uint8Array;
 
+  /**
+   * Optional: SHA-1, used only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455), never for
+   * security. The native backend offers it because the WebSocket server's fallback, @noble/hashes' sha1,
+   * keeps its message schedule in a module-level buffer, which the firmware's preload freezes into flash.
+   */
+  sha1?(...parts: Uint8Array[]): Uint8Array;
   sha256(...parts: Uint8Array[]): Uint8Array;
   sha512(...parts: Uint8Array[]): Uint8Array;
   hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array;

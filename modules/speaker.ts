@@ -123,6 +123,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     clock,
     log: platform.log,
     unmask: platform.unmask,
+    sha1: crypto.sha1 ? (data: Uint8Array) => crypto.sha1!(data) : undefined,
     onConnection: (c: WsConnection) => live.accept(c),
   });
   const port = wss.port;

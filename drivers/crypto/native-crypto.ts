@@ -26,6 +26,7 @@ const aeadOpen = native("xs_ssc_aead_open");
 const aeadClose = native("xs_ssc_aead_close");
 const x25519Into: (out: Uint8Array, scalar: Uint8Array, u: Uint8Array) => boolean = native("xs_ssc_x25519");
 const x25519BaseInto: (out: Uint8Array, scalar: Uint8Array) => void = native("xs_ssc_x25519_base");
+const sha1Into: (out: Uint8Array, ...parts: Uint8Array[]) => void = native("xs_ssc_sha1");
 const sha256Into: (out: Uint8Array, ...parts: Uint8Array[]) => void = native("xs_ssc_sha256");
 const sha512Into: (out: Uint8Array, ...parts: Uint8Array[]) => void = native("xs_ssc_sha512");
 const hmacSha256Into: (out: Uint8Array, key: Uint8Array, ...parts: Uint8Array[]) => void = native("xs_ssc_hmac_sha256");
@@ -102,6 +103,7 @@ export function createNativeCrypto(random: RandomPort): CryptoProvider {
       x25519BaseInto(out, scalar);
       return out;
     },
+    sha1: (...parts) => digest(20, sha1Into, parts),
     sha256: (...parts) => digest(32, sha256Into, parts),
     sha512: (...parts) => digest(64, sha512Into, parts),
     hmacSha256: (key, ...parts) => mac(32, hmacSha256Into, key, parts),

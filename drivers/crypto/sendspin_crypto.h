@@ -38,6 +38,7 @@ extern "C" {
 #define SSC_TAG_BYTES 16
 #define SSC_NONCE_BYTES 12
 #define SSC_DH_BYTES 32
+#define SSC_SHA1_BYTES 20
 #define SSC_SHA256_BYTES 32
 #define SSC_SHA512_BYTES 64
 
@@ -77,6 +78,8 @@ int ssc_x25519(uint8_t out[SSC_DH_BYTES], const uint8_t scalar[SSC_DH_BYTES], co
 /* X25519(scalar, 9): the public key of a private scalar. */
 int ssc_x25519_base(uint8_t out[SSC_DH_BYTES], const uint8_t scalar[SSC_DH_BYTES]);
 
+/* SHA-1: only for the WebSocket handshake's Sec-WebSocket-Accept (RFC 6455), never for security. */
+int ssc_sha1(uint8_t out[SSC_SHA1_BYTES], const ssc_span *parts, size_t count);
 int ssc_sha256(uint8_t out[SSC_SHA256_BYTES], const ssc_span *parts, size_t count);
 int ssc_sha512(uint8_t out[SSC_SHA512_BYTES], const ssc_span *parts, size_t count);
 int ssc_hmac_sha256(uint8_t out[SSC_SHA256_BYTES], const uint8_t *key, size_t key_len, const ssc_span *parts, size_t count);

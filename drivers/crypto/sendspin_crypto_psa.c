@@ -215,6 +215,11 @@ static int hash_parts(psa_algorithm_t alg, uint8_t *out, size_t out_len, const s
 	return written == out_len ? 0 : -1;
 }
 
+int ssc_sha1(uint8_t out[SSC_SHA1_BYTES], const ssc_span *parts, size_t count)
+{
+	return hash_parts(PSA_ALG_SHA_1, out, SSC_SHA1_BYTES, parts, count);
+}
+
 int ssc_sha256(uint8_t out[SSC_SHA256_BYTES], const ssc_span *parts, size_t count)
 {
 	return hash_parts(PSA_ALG_SHA_256, out, SSC_SHA256_BYTES, parts, count);

@@ -234,7 +234,16 @@ static size_t parts_from(xsMachine *the, int first, ssc_span *parts)
 	return argc > first ? (size_t)(argc - first) : 0;
 }
 
-/* sha256(out32, ...parts) / sha512(out64, ...parts) */
+/* sha1(out20, ...parts) / sha256(out32, ...parts) / sha512(out64, ...parts) */
+void xs_ssc_sha1(xsMachine *the)
+{
+	ssc_span parts[MAX_PARTS];
+	uint8_t *out = exactly(the, writable(the, &xsArg(0)), SSC_SHA1_BYTES, "sha1 output");
+	size_t n = parts_from(the, 1, parts);
+	if (ssc_sha1(out, parts, n) != 0)
+		xsUnknownError("sha1 failed (is SHA-1 enabled in Mbed TLS?)");
+}
+
 void xs_ssc_sha256(xsMachine *the)
 {
 	ssc_span parts[MAX_PARTS];

@@ -58,8 +58,8 @@ function encodeText(s: string): Uint8Array {
  * joined in linear time (TextJoin). Appending each character to a string instead is quadratic on XS.
  */
 export function utf8Decode(bytes: Uint8Array, start = 0, end = bytes.length): string | undefined {
-  const text = new TextJoin();
-  const q = queue;
+  const q = (queue ??= new Int32Array(APPLY_MAX));
+  const text = new TextJoin(q);
   let n = 0; // code points in the queue
   let i = start;
   while (i < end) {
@@ -97,21 +97,31 @@ const APPLY_MAX = 128;
 const DIRECT_RUN = 32;
 /** Pieces gather in a tail of about this many characters before joining the text. */
 const TAIL_CHARS = 1024;
-/** Decoded code points waiting to become a string (one module buffer: no allocation per character). */
-const queue = new Int32Array(APPLY_MAX);
+/**
+ * Decoded code points waiting to become a string (one module buffer: no allocation per character). Made on
+ * first use, not at module load: the firmware preloads its modules, and a buffer made at load time would be
+ * frozen into flash, read-only (manifest.json "preload"; test/node/platform/preload.test.ts).
+ */
+let queue: Int32Array | undefined;
 
 /**
  * The decoded text, assembled in linear time: XS copies the whole left operand on every `+=`, so the pieces
  * (up to APPLY_MAX characters each) first gather in a short tail, which joins the text every TAIL_CHARS.
  */
 class TextJoin {
+  private readonly queue: Int32Array;
   private text = "";
   private tail = "";
   private tailChars = 0;
 
+  constructor(queue: Int32Array) {
+    this.queue = queue;
+  }
+
   /** The first n queued code points; returns 0 (the queue is empty again). */
   queued(n: number): number {
-    this.add(String.fromCodePoint.apply(null, (n === APPLY_MAX ? queue : queue.subarray(0, n)) as unknown as number[]), n);
+    const q = this.queue;
+    this.add(String.fromCodePoint.apply(null, (n === APPLY_MAX ? q : q.subarray(0, n)) as unknown as number[]), n);
     return 0;
   }
 

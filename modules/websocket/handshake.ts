@@ -2,14 +2,20 @@
 // it (bounded), checking it strictly, and the server's answers (101 with Sec-WebSocket-Accept, or an
 // error status after which the connection is closed).
 
-import { sha1 } from "@noble/hashes/legacy.js";
+import { sha1 as nobleSha1 } from "@noble/hashes/legacy.js";
 import { base64Decode, base64Encode } from "../util/base64.js";
 import { utf8Decode, utf8Encode } from "../util/utf8.js";
 
 const ACCEPT_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
-/** Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 §4.2.2). */
-export function acceptValue(key: string): string {
+/** SHA-1 of one message (the accept key's only hash). */
+export type Sha1 = (data: Uint8Array) => Uint8Array;
+
+/**
+ * Sec-WebSocket-Accept for a client's Sec-WebSocket-Key (RFC 6455 §4.2.2). `sha1`: the platform's (the
+ * device's native one; @noble/hashes' keeps module state that the firmware's preload makes read-only).
+ */
+export function acceptValue(key: string, sha1: Sha1 = nobleSha1): string {
   return base64Encode(sha1(utf8Encode(key + ACCEPT_GUID)));
 }
 
@@ -153,9 +159,9 @@ export function checkUpgradeRequest(head: Uint8Array, path: string): UpgradeChec
 }
 
 /** The 101 response completing the upgrade. No subprotocol and no extension is agreed. */
-export function switchingProtocolsResponse(key: string): Uint8Array {
+export function switchingProtocolsResponse(key: string, sha1?: Sha1): Uint8Array {
   return utf8Encode(
-    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptValue(key) + "\r\n\r\n",
+    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: " + acceptValue(key, sha1) + "\r\n\r\n",
   );
 }
 

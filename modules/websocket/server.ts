@@ -28,7 +28,7 @@ import {
   encodeFrameHeader,
   isValidCloseCode,
 } from "./frames.js";
-import { RequestHeadReader, checkUpgradeRequest, errorResponse, switchingProtocolsResponse } from "./handshake.js";
+import { RequestHeadReader, checkUpgradeRequest, errorResponse, switchingProtocolsResponse, type Sha1 } from "./handshake.js";
 
 export interface WsConnection {
   /** A text message: its exact payload bytes (validated UTF-8), a fresh copy the receiver may keep. */
@@ -78,6 +78,8 @@ export interface WebSocketServerOptions {
   maxBufferedBytes?: number;
   /** Native unmasking for the frame decoder (the device's; default: JavaScript). See Unmasker in frames.ts. */
   unmask?: Unmasker;
+  /** SHA-1 for Sec-WebSocket-Accept (the device's native one; default: @noble/hashes). See acceptValue. */
+  sha1?: Sha1;
   log?: LogPort;
 }
 
@@ -102,6 +104,7 @@ interface Settings {
   readonly maxBufferedBytes: number;
   readonly clock: ClockPort;
   readonly unmask: Unmasker | undefined;
+  readonly sha1: Sha1 | undefined;
   readonly log: LogPort | undefined;
 }
 
@@ -131,6 +134,7 @@ export class WebSocketServer {
       maxBufferedBytes: positiveInt("maxBufferedBytes", o.maxBufferedBytes ?? WS_DEFAULTS.maxBufferedBytes, 256),
       clock: o.clock,
       unmask: o.unmask,
+      sha1: o.sha1,
       log: o.log,
     };
     this.maxConnections = positiveInt("maxConnections", o.maxConnections, 1);
@@ -330,7 +334,7 @@ class Connection implements WsConnection, FrameSink {
       if (!check.ok) return this.respondAndEnd(check.status, check.reason);
       this.s.clock.clear(this.timer);
       this.timer = undefined;
-      this.writeOrQueue(switchingProtocolsResponse(check.key));
+      this.writeOrQueue(switchingProtocolsResponse(check.key, this.s.sha1));
       this.state = S_OPEN;
       this.decoder = new FrameDecoder({ maxMessageBytes: this.s.maxMessageBytes, maxTextBytes: this.s.maxTextBytes, expectMasked: true, unmask: this.s.unmask }, this);
       this.visible = true;

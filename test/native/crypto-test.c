@@ -237,6 +237,8 @@ static void test_hashes(void)
 	uint8_t out[64];
 	ssc_span abc[2] = { { (const uint8_t *)"a", 1 }, { (const uint8_t *)"bc", 2 } };
 	ssc_span one = { (const uint8_t *)"abc", 3 };
+	CHECK(ssc_sha1(out, abc, 2) == 0 && equal_hex(out, 20, "a9993e364706816aba3e25717850c26c9cd0d89d"), "SHA-1(abc) in two parts");
+	CHECK(ssc_sha1(out, NULL, 0) == 0 && equal_hex(out, 20, "da39a3ee5e6b4b0d3255bfef95601890afd80709"), "SHA-1 of nothing");
 	CHECK(ssc_sha256(out, abc, 2) == 0 && equal_hex(out, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "SHA-256(abc) in two parts");
 	CHECK(ssc_sha256(out, &one, 1) == 0 && equal_hex(out, 32, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"), "SHA-256(abc)");
 	CHECK(ssc_sha256(out, NULL, 0) == 0 && equal_hex(out, 32, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"), "SHA-256 of nothing");
@@ -339,7 +341,7 @@ int main(void)
 	run("ChaChaPoly seal/open allocate nothing in the library (calloc counted)", test_no_allocation_per_message);
 	run("X25519: RFC 7748 §5.2 and §6.1; low-order points refused", test_x25519);
 	run("X25519: public values of the shared Noise and CPace vectors", test_shared_vector_public_values);
-	run("SHA-256/512: FIPS 180 examples, in parts", test_hashes);
+	run("SHA-1/256/512: FIPS 180 examples, in parts", test_hashes);
 	run("HMAC-SHA-256/512 (RFC 4231), empty key, Noise HKDF (RFC 5869 case 3)", test_hmac_hkdf);
 	run("differential against libsodium on seeded random inputs", test_differential_libsodium);
 	printf("# c-summary %d %d\n", gPass, gFail);

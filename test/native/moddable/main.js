@@ -40,6 +40,7 @@ try {
 	check("ChaChaPoly round trip", chacha.open(0x01020304, -2, null, frame, 0, 3865), 3849);
 	check("ChaChaPoly wrong nonce refused", chacha.open(0, 0, null, frame, 0, 3865), -1);
 	chacha.dispose();
+	check("SHA-1(abc)", hex(crypto.sha1(fromHex("61"), fromHex("6263"))), "a9993e364706816aba3e25717850c26c9cd0d89d");
 	check("SHA-256(abc)", hex(crypto.sha256(fromHex("61"), fromHex("6263"))), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	check("HMAC-SHA-512 (RFC 4231 case 2)", hex(crypto.hmacSha512(fromHex("4a656665"), fromHex("7768617420646f2079612077616e7420666f72206e6f7468696e673f"))),
 		"164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");

@@ -8,6 +8,8 @@ import { gcm } from "@noble/ciphers/aes.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { acceptValue } from "../../../modules/websocket/handshake.js";
 import { keyedHmacSha512, SUITES, type CryptoProvider } from "../../../crypto/provider.js";
 import { concatBytes, fromHex, toHex } from "../../../modules/util/bytes.js";
 import { SeededRandom } from "../../support/random.js";
@@ -103,6 +105,26 @@ describeEachBackend("crypto provider", (crypto) => {
       toHex(crypto.hmacSha512(key, data)),
       "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737",
     );
+  });
+
+  test("SHA-1, when the backend has it (native): FIPS 180 examples, parts, random inputs against noble, the RFC 6455 accept key", () => {
+    const backendSha1 = crypto.sha1;
+    if (!backendSha1) {
+      assert.equal(crypto.name, "portable", "only the portable backend leaves SHA-1 to the WebSocket server's default");
+      return;
+    }
+    const h = (...parts: Uint8Array[]) => toHex(backendSha1(...parts));
+    const abc = fromHex("616263");
+    assert.equal(h(abc), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    assert.equal(h(abc.subarray(0, 1), abc.subarray(1)), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    assert.equal(h(), "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+    const rnd = new SeededRandom(13);
+    for (let i = 0; i < 20; i++) {
+      const msg = rnd.bytes((i * 41) % 200);
+      const cut = msg.length >> 1;
+      assert.equal(h(msg.subarray(0, cut), msg.subarray(cut)), toHex(sha1(msg)), `sha1 ${i}`);
+    }
+    assert.equal(acceptValue("dGhlIHNhbXBsZSBub25jZQ==", (d) => backendSha1(d)), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
   });
 
   test("keyed HMAC-SHA-512 (the backend's, and the fallback over hmacSha512): each message equals a fresh HMAC, the key is copied, dispose ends it", () => {

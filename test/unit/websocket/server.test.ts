@@ -3,6 +3,7 @@ import { WebSocketServer, type WebSocketServerOptions, type WsConnection } from 
 import { OP_BINARY, OP_CLOSE, OP_CONTINUATION, OP_PING, OP_PONG, OP_TEXT } from "../../../modules/websocket/frames.js";
 import { concatBytes } from "../../../modules/util/bytes.js";
 import { utf8Decode, utf8Encode } from "../../../modules/util/utf8.js";
+import { sha1 } from "@noble/hashes/legacy.js";
 import { ManualClock } from "../../support/clock.js";
 import { MemoryListener, type MemoryPeer } from "../../support/memory-listener.js";
 import { ServerStreamReader, clientFrame, closePayload, upgradeRequest } from "../../support/ws-peer.js";
@@ -57,6 +58,19 @@ function open(r: Rig, window?: number): { peer: MemoryPeer; reader: ServerStream
 }
 
 describe("websocket server (in-memory transport)", () => {
+  test("Sec-WebSocket-Accept comes from the sha1 option when given (the device's native SHA-1)", () => {
+    const hashed: number[] = [];
+    const r = rig({
+      sha1: (data) => {
+        hashed.push(data.length);
+        return sha1(data);
+      },
+    });
+    const { reader } = open(r);
+    assert.equal(reader.header("Sec-WebSocket-Accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    assert.deepEqual(hashed, [24 + 36], "one hash of the key and the RFC 6455 GUID");
+  });
+
   test("upgrade, echo text and binary, close handshake started by the peer", () => {
     const r = rig();
     const { peer, reader } = open(r);
