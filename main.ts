@@ -30,7 +30,9 @@ function boot(): void {
   const arbiter = new AudioArbiter(sink, clock, log);
   const outputs: PinOutput[] = [...board.pinOutputs];
   if (speakerConfig.outChannels.indexOf("speaker") >= 0) outputs.push(new SpokenPin(arbiter, bundledDigitClips(log)));
-  outputs.push({ emit: (pin) => log.log("info", `out-channel: PIN ${pin}`), clear() {} });
+  // "other": the console (xsbug, or the serial port). Only when listed: a PIN in a log a product ships with is a
+  // PIN anyone with the cable can read.
+  if (speakerConfig.outChannels.indexOf("other") >= 0) outputs.push({ emit: (pin) => log.log("info", `out-channel: PIN ${pin}`), clear() {} });
   const platform: Platform = {
     clock,
     random: hardwareRandom,
