@@ -157,9 +157,8 @@ export class Ecma419ListenerPort implements ListenerPort {
       return;
     }
 
-    /** Release the TCP; the user's handler hears onClose (at once, or on the next turn when `later`). */
-    const end = (later = false) => {
-      if (ended) return;
+    /** Close the TCP once; nothing is written or reported after. */
+    const release = () => {
       ended = true;
       room = 0;
       try {
@@ -167,6 +166,12 @@ export class Ecma419ListenerPort implements ListenerPort {
       } catch {
         // already gone
       }
+    };
+
+    /** Release the TCP; the user's handler hears onClose (at once, or on the next turn when `later`). */
+    const end = (later = false) => {
+      if (ended) return;
+      release();
       if (closed) return;
       const tell = () => {
         if (closed) return; // the user closed meanwhile: no callback after close()
@@ -208,14 +213,7 @@ export class Ecma419ListenerPort implements ListenerPort {
       close(): void {
         if (closed) return;
         closed = true;
-        if (ended) return;
-        ended = true;
-        room = 0;
-        try {
-          sock.close();
-        } catch {
-          // already gone
-        }
+        if (!ended) release();
       },
     };
     handler = accept(socket);
