@@ -234,32 +234,31 @@ static size_t parts_from(xsMachine *the, int first, ssc_span *parts)
 	return argc > first ? (size_t)(argc - first) : 0;
 }
 
+typedef int (*digest_fn)(uint8_t *out, const ssc_span *parts, size_t count);
+
+static void digest(xsMachine *the, digest_fn fn, xsUnsignedValue size, const char *name)
+{
+	ssc_span parts[MAX_PARTS];
+	uint8_t *out = exactly(the, writable(the, &xsArg(0)), size, name);
+	size_t n = parts_from(the, 1, parts);
+	if (fn(out, parts, n) != 0)
+		xsUnknownError("%s failed", name); /* sha1: Mbed TLS built without SHA-1 (README: Building for the ESP32) */
+}
+
 /* sha1(out20, ...parts) / sha256(out32, ...parts) / sha512(out64, ...parts) */
 void xs_ssc_sha1(xsMachine *the)
 {
-	ssc_span parts[MAX_PARTS];
-	uint8_t *out = exactly(the, writable(the, &xsArg(0)), SSC_SHA1_BYTES, "sha1 output");
-	size_t n = parts_from(the, 1, parts);
-	if (ssc_sha1(out, parts, n) != 0)
-		xsUnknownError("sha1 failed (is SHA-1 enabled in Mbed TLS?)");
+	digest(the, ssc_sha1, SSC_SHA1_BYTES, "sha1");
 }
 
 void xs_ssc_sha256(xsMachine *the)
 {
-	ssc_span parts[MAX_PARTS];
-	uint8_t *out = exactly(the, writable(the, &xsArg(0)), SSC_SHA256_BYTES, "sha256 output");
-	size_t n = parts_from(the, 1, parts);
-	if (ssc_sha256(out, parts, n) != 0)
-		xsUnknownError("sha256 failed");
+	digest(the, ssc_sha256, SSC_SHA256_BYTES, "sha256");
 }
 
 void xs_ssc_sha512(xsMachine *the)
 {
-	ssc_span parts[MAX_PARTS];
-	uint8_t *out = exactly(the, writable(the, &xsArg(0)), SSC_SHA512_BYTES, "sha512 output");
-	size_t n = parts_from(the, 1, parts);
-	if (ssc_sha512(out, parts, n) != 0)
-		xsUnknownError("sha512 failed");
+	digest(the, ssc_sha512, SSC_SHA512_BYTES, "sha512");
 }
 
 typedef int (*hmac_fn)(uint8_t *out, const uint8_t *key, size_t key_len, const ssc_span *parts, size_t count);
