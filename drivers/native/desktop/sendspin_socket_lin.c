@@ -67,6 +67,16 @@ enum {
  * (the record is still in use there): then the callback forgets them on its way out. The record itself is
  * freed by the destructor, i.e. only once the object is unreachable (after it was forgotten).
  */
+/* A host object's JavaScript side (the object and its dispatch function), rooted while it is open. */
+typedef struct {
+	xsMachine *the;
+	xsSlot obj;
+	xsSlot dispatch;
+	int dispatching;		/* inside its GLib callback: the record must stay rooted until it returns */
+	int remembered;			/* obj and dispatch are GC roots */
+	int forgetLater;
+} SSRoot;
+
 typedef struct {
 	GSource base;
 	gpointer tag;
@@ -74,15 +84,10 @@ typedef struct {
 } SSSource;
 
 typedef struct SSSocketRecord {
-	xsMachine *the;
-	xsSlot obj;
-	xsSlot dispatch;
+	SSRoot root;
 	int fd;
 	SSSource *source;
 	GIOCondition condition;
-	int dispatching;		/* inside ssSourceDispatch: the record must stay rooted until it returns */
-	int remembered;			/* obj and dispatch are GC roots while the socket is open */
-	int forgetLater;
 	int failed;				/* the connection is over (error, reset, end of stream, failed send) */
 	int reported;			/* onError was dispatched */
 	uint32_t room;
@@ -92,15 +97,10 @@ typedef struct SSSocketRecord {
 } SSSocket;
 
 typedef struct {
-	xsMachine *the;
-	xsSlot obj;
-	xsSlot dispatch;
+	SSRoot root;
 	int fd;
 	guint watch;
 	guint retry;			/* the timer that resumes watching after a stall (kAcceptRetryMs) */
-	int dispatching;
-	int remembered;
-	int forgetLater;
 	int pending[kPendingConnections];
 	int count;
 } SSListener;
@@ -108,6 +108,44 @@ typedef struct {
 static gboolean ssSourceDispatch(GSource *source, GSourceFunc callback, gpointer data);
 static gboolean ssListenerReady(gint fd, GIOCondition condition, gpointer data);
 static gboolean ssListenerResume(gpointer data);
+
+/* open(): this object and its dispatch function become GC roots. */
+static void ssRootRemember(xsMachine *the, SSRoot *r, xsSlot *dispatch)
+{
+	r->the = the;
+	r->obj = xsThis;
+	r->dispatch = *dispatch;
+	xsRemember(r->obj);
+	xsRemember(r->dispatch);
+	r->remembered = 1;
+}
+
+/* close(): forget the roots now, or on the way out of the callback that is still using the record. */
+static void ssRootForget(SSRoot *r)
+{
+	xsMachine *the = r->the;
+	if (!r->remembered)
+		return;
+	if (r->dispatching) {
+		r->forgetLater = 1;
+		return;
+	}
+	r->remembered = 0;
+	xsForget(r->obj);
+	xsForget(r->dispatch);
+}
+
+/* The end of a GLib callback: true when close() ran inside it (the roots are forgotten now, and the record
+   may be collected from here on: the caller touches it no more). */
+static int ssRootEndDispatch(SSRoot *r)
+{
+	r->dispatching = 0;
+	if (!r->forgetLater)
+		return 0;
+	r->forgetLater = 0;
+	ssRootForget(r);
+	return 1;
+}
 
 /* Only descriptors wake this source: no prepare or check of its own (GLib polls the fd it carries). */
 static GSourceFuncs gSSSourceFuncs = { NULL, NULL, ssSourceDispatch, NULL, NULL, NULL };
@@ -154,7 +192,7 @@ static void ssSocketUnwatch(SSSocket *s)
 	g_source_unref(&source->base);
 }
 
-static void ssSocketRelease(xsMachine *the, SSSocket *s)
+static void ssSocketRelease(SSSocket *s)
 {
 	ssSocketUnwatch(s);
 	if (s->fd >= 0) {
@@ -168,15 +206,7 @@ static void ssSocketRelease(xsMachine *the, SSSocket *s)
 	}
 	s->tailLength = s->tailOffset = 0;
 	s->room = 0;
-	if (s->remembered) {
-		if (s->dispatching)
-			s->forgetLater = 1;		/* not while ssSourceDispatch still uses the record */
-		else {
-			s->remembered = 0;
-			xsForget(s->obj);
-			xsForget(s->dispatch);
-		}
-	}
+	ssRootForget(&s->root);
 }
 
 void xs_sss_socket_destructor(void *data)
@@ -185,9 +215,9 @@ void xs_sss_socket_destructor(void *data)
 	if (!s)
 		return;
 	/* unreachable, so already forgotten; or the machine is being deleted: nothing to forget either way */
-	s->dispatching = 0;
-	s->remembered = 0;
-	ssSocketRelease(NULL, s);
+	s->root.dispatching = 0;
+	s->root.remembered = 0;
+	ssSocketRelease(s);
 	free(s);
 }
 
@@ -204,7 +234,6 @@ void xs_sss_socket_open(xsMachine *the)
 		close(fd);
 		xsUnknownError("no memory");
 	}
-	s->the = the;
 	s->fd = fd;
 	modInstrumentationAdjust(NetworkSockets, +1);
 	xsmcSetHostData(xsThis, s);		/* from here the destructor closes the descriptor, whatever happens */
@@ -213,11 +242,7 @@ void xs_sss_socket_open(xsMachine *the)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	s->obj = xsThis;
-	s->dispatch = xsArg(2);
-	xsRemember(s->obj);
-	xsRemember(s->dispatch);
-	s->remembered = 1;
+	ssRootRemember(the, &s->root, &xsArg(2));
 	/* the first writable report tells the adapter its room */
 	source = (SSSource *)g_source_new(&gSSSourceFuncs, sizeof(SSSource));
 	source->socket = s;
@@ -339,7 +364,7 @@ void xs_sss_socket_close(xsMachine *the)
 {
 	SSSocket *s = ssSocketOf(the);
 	if (s)
-		ssSocketRelease(the, s);
+		ssSocketRelease(s);
 }
 
 void xs_sss_socket_remote_address(xsMachine *the)
@@ -362,9 +387,9 @@ void xs_sss_socket_remote_address(xsMachine *the)
 /* The JavaScript dispatch function catches everything: an exception escaping here would abort the machine. */
 static void ssSocketDispatch(SSSocket *s, int kind, int count)
 {
-	xsBeginHost(s->the);
-		xsCallFunction2(s->dispatch, s->obj, xsInteger(kind), xsInteger(count));
-	xsEndHost(s->the);
+	xsBeginHost(s->root.the);
+		xsCallFunction2(s->root.dispatch, s->root.obj, xsInteger(kind), xsInteger(count));
+	xsEndHost(s->root.the);
 }
 
 /* Nothing readable: end of stream or an error (true), or a spurious wake-up (false). */
@@ -388,7 +413,7 @@ static gboolean ssSourceDispatch(GSource *source, GSourceFunc callback, gpointer
 	if (!s)
 		return G_SOURCE_REMOVE;		/* unwatched (destroyed) after it was found ready */
 	condition = g_source_query_unix_fd(source, ((SSSource *)source)->tag);
-	s->dispatching = 1;
+	s->root.dispatching = 1;
 	/* writable: send what was kept, then report the room */
 	if ((condition & G_IO_OUT) && (s->fd >= 0) && !s->failed) {
 		if (ssSocketFlushTail(s)) {
@@ -412,23 +437,15 @@ static gboolean ssSourceDispatch(GSource *source, GSourceFunc callback, gpointer
 		ssSocketUnwatch(s);
 		ssSocketDispatch(s, kEventError, 0);
 	}
-	s->dispatching = 0;
-	if (s->forgetLater) {
-		xsMachine *the = s->the;
-		s->forgetLater = 0;
-		s->remembered = 0;
-		xsForget(s->obj);
-		xsForget(s->dispatch);
-		/* the record may be collected from now on: nothing below touches it */
-	}
+	ssRootEndDispatch(&s->root);		/* the record may be collected from now on: nothing below touches it */
 	return G_SOURCE_CONTINUE;		/* a source destroyed meanwhile is not dispatched again */
 }
 
 /* ---- listener ---- */
 
-static void ssListenerRelease(xsMachine *the, SSListener *l)
+static void ssListenerRelease(SSListener *l)
 {
-	if (l->watch && !l->dispatching)
+	if (l->watch && !l->root.dispatching)
 		g_source_remove(l->watch);
 	l->watch = 0;
 	if (l->retry) {
@@ -441,15 +458,7 @@ static void ssListenerRelease(xsMachine *the, SSListener *l)
 	}
 	while (l->count > 0)
 		close(l->pending[--l->count]);
-	if (l->remembered) {
-		if (l->dispatching)
-			l->forgetLater = 1;
-		else {
-			l->remembered = 0;
-			xsForget(l->obj);
-			xsForget(l->dispatch);
-		}
-	}
+	ssRootForget(&l->root);
 }
 
 void xs_sss_listener_destructor(void *data)
@@ -457,9 +466,9 @@ void xs_sss_listener_destructor(void *data)
 	SSListener *l = data;
 	if (!l)
 		return;
-	l->dispatching = 0;
-	l->remembered = 0;
-	ssListenerRelease(NULL, l);
+	l->root.dispatching = 0;
+	l->root.remembered = 0;
+	ssListenerRelease(l);
 	free(l);
 }
 
@@ -490,13 +499,8 @@ void xs_sss_listener_open(xsMachine *the)
 		free(l);
 		xsUnknownError("listen on port %d failed: %s", port, strerror(error));
 	}
-	l->the = the;
-	l->obj = xsThis;
-	l->dispatch = xsArg(1);
 	xsmcSetHostData(xsThis, l);
-	xsRemember(l->obj);
-	xsRemember(l->dispatch);
-	l->remembered = 1;
+	ssRootRemember(the, &l->root, &xsArg(1));
 	l->watch = g_unix_fd_add(l->fd, G_IO_IN, ssListenerReady, l);
 }
 
@@ -513,19 +517,12 @@ static gboolean ssListenerReady(gint fd, GIOCondition condition, gpointer data)
 		l->pending[l->count++] = skt;
 	}
 	if (l->count > 0) {
-		l->dispatching = 1;
-		xsBeginHost(l->the);
-			xsCallFunction1(l->dispatch, l->obj, xsInteger(l->count));
-		xsEndHost(l->the);
-		l->dispatching = 0;
-	}
-	if (l->forgetLater) {
-		xsMachine *the = l->the;
-		l->forgetLater = 0;
-		l->remembered = 0;
-		xsForget(l->obj);
-		xsForget(l->dispatch);
-		return G_SOURCE_REMOVE;
+		l->root.dispatching = 1;
+		xsBeginHost(l->root.the);
+			xsCallFunction1(l->root.dispatch, l->root.obj, xsInteger(l->count));
+		xsEndHost(l->root.the);
+		if (ssRootEndDispatch(&l->root))
+			return G_SOURCE_REMOVE;		/* closed from its own callback */
 	}
 	if (l->fd < 0)
 		return G_SOURCE_REMOVE;
@@ -573,5 +570,5 @@ void xs_sss_listener_close(xsMachine *the)
 {
 	SSListener *l = xsmcGetHostData(xsThis);
 	if (l)
-		ssListenerRelease(the, l);
+		ssListenerRelease(l);
 }
