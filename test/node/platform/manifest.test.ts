@@ -4,13 +4,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { DEFAULT_CONFIG, parseConfig } from "../../../modules/config.js";
 import { DEFAULT_DEVICE_CONFIG, parseDeviceConfig } from "../../../modules/board/device-config.js";
 import { parseWav } from "../../../modules/audio/wav.js";
 import { NOBLE_OUT } from "../../../tools/firmware-noble.js";
 import { projectRoot } from "../../xs/engine.js";
+import { findFiles, rel } from "../../files.js";
 
 interface Manifest {
   config: Record<string, unknown>;
@@ -53,14 +54,9 @@ test("config holds every option, each valid, with the code's defaults", () => {
 
 test("every folder of core sources is mapped to a specifier that mirrors its path", () => {
   const dirs = new Set<string>();
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith(".ts") && !n.endsWith(".d.ts")) dirs.add(relative(projectRoot, d));
-    }
-  };
-  for (const d of ["modules", "crypto", "storage"]) walk(join(projectRoot, d));
+  for (const d of ["modules", "crypto", "storage"]) {
+    for (const p of findFiles(join(projectRoot, d), ".ts")) if (!p.endsWith(".d.ts")) dirs.add(rel(projectRoot, dirname(p)));
+  }
   for (const d of dirs) assert.ok(mapped(`${d}/*`, `./${d}/*`), `manifest modules lacks "${d}/*": "./${d}/*"`);
   assert.ok(mapped("main", "./main"));
 });
@@ -92,17 +88,10 @@ test("every driver module is mapped under its own path (boards as drivers/board 
 });
 
 test("the noble bundles are mapped", () => {
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const p = join(d, n);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (n.endsWith(".js")) {
-        const dir = relative(NOBLE_OUT, d);
-        assert.ok(mapped(`${dir}/*`, `./build/firmware/noble/${dir}/*`), `"${dir}/*" is not mapped`);
-      }
-    }
-  };
-  walk(NOBLE_OUT);
+  for (const p of findFiles(NOBLE_OUT, ".js")) {
+    const dir = rel(NOBLE_OUT, dirname(p));
+    assert.ok(mapped(`${dir}/*`, `./build/firmware/noble/${dir}/*`), `"${dir}/*" is not mapped`);
+  }
 });
 
 test("the ten spoken digits are bundled as data and readable", () => {

@@ -18,11 +18,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { transformSync } from "esbuild";
 import { parse } from "acorn";
 import { projectRoot } from "../../xs/engine.js";
+import { findFiles, rel } from "../../files.js";
 
 const FOLDERS = ["modules", "crypto", "storage", "drivers"];
 /** Never preloaded: the portable backend (noble's module-level scratch buffers), mapped on other platforms only. */
@@ -36,16 +37,10 @@ const COLLECTIONS = new Set(["Map", "Set", "WeakMap", "WeakSet"]);
 type Node = { type: string; start: number; [key: string]: unknown };
 
 function sources(): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (name.endsWith(".ts") && !name.endsWith(".d.ts")) out.push(relative(projectRoot, p));
-    }
-  };
-  for (const f of FOLDERS) walk(join(projectRoot, f));
-  return out.sort();
+  return FOLDERS.flatMap((f) => findFiles(join(projectRoot, f), ".ts"))
+    .filter((p) => !p.endsWith(".d.ts"))
+    .map((p) => rel(projectRoot, p))
+    .sort();
 }
 
 /** What breaks once preloaded, as "file:line: text": buffers and collections made at load time, BigInt equality. */
