@@ -81,7 +81,7 @@ const Z = 2n;
  * the way. Both exponents the map needs derive from it: p − 2 = 8·(2^252 − 3) + 3 (inverse) and
  * (p − 1)/2 = 4·(2^252 − 3) + 2 (Legendre symbol). A fixed chain instead of the generic
  * square-and-multiply, which also multiplies for each of the ~250 set bits of those exponents: on the
- * rv32imc count it halves the map's cost (see README, bench:chip).
+ * rv32imc count it halves the map's cost (docs/chip-cost.md).
  */
 function powP58(x: bigint): { t: bigint; x3: bigint } {
   const sq = (a: bigint, n: bigint) => pow2(a, n, P);
@@ -131,7 +131,7 @@ export function elligator2Curve25519(rBytes: Uint8Array): Uint8Array {
   const gx1 = Fp.mul(x1, Fp.add(Fp.mul(x1, Fp.add(x1, A)), Fp.ONE));
   // gx1^((p-1)/2), the Legendre symbol: 1 or p - 1. Tested with `<`, not Fp.eql (`===`): in XS 17.9 (SDK 8.2.3)
   // `===` between a BigInt made at run time and one made during preload (noble's ONE, in flash) is always
-  // false; its relational operators handle both kinds. Found in the firmware's preloaded build (README: Memory).
+  // false; its relational operators handle both kinds. Found in the firmware's preloaded build (docs/moddable-checks.md).
   const isSquare = Fp.mul(pow2(powP58(gx1).t, 2n, P), Fp.sqr(gx1)) < 2n;
   const x2 = Fp.sub(Fp.neg(x1), A);
   return encodeUCoordinate(Fp.cmov(x2, x1, isSquare));

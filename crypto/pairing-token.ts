@@ -1,4 +1,4 @@
-// The version-0 pairing token (project decision, reference/README.md item 3): how the pairing PSK is
+// The version-0 pairing token (a project decision: docs/secure-channel-and-pairing.md, deliberate differences, item 3): how the pairing PSK is
 // shown to an operator (label, QR code, console):
 //   "SP:0" + base32(client public key (32 bytes) || pairing PSK (32 bytes))
 // RFC 4648 base32 alphabet, "=" padding stripped, every "2" written as "9". Decoders upper-case, map "9"

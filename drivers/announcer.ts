@@ -12,7 +12,7 @@
 //   empty TXT record. Its Array branch walks `for (const k in data)` and writes `k=data[k]`, which is
 //   right for an Array carrying named properties. So the TXT is an empty Array with `path` and `name` set
 //   as properties (no indexed elements, which would be written as "0=..."). Checked by running the SDK's
-//   serializer on XS 17.9.1 (README, Network layer).
+//   serializer on XS 17.9.1 (docs/network.md).
 // - mDNS does not work on Moddable's Linux simulator (the lin socket rejects the multicast address), so
 //   the manifest maps this driver on esp32 only; a construction failure is logged, never thrown.
 

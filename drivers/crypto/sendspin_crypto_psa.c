@@ -4,7 +4,7 @@
  * AES/SHA accelerators in as PSA drivers). Only PSA calls present in both Mbed TLS 2.28 (Debian 12's
  * libmbedtls-dev, the desktop stand-in) and 4.x are used.
  *
- * Notes for the device build (see README, "Native crypto backend"):
+ * Notes for the device build (see docs/native-crypto.md):
  * - Mbed TLS 3.6+ copies caller buffers inside PSA calls unless MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS is
  *   set; the copies are heap allocations per AEAD call. Our buffers are never shared with another
  *   thread, so the device configuration should set it (in-place operation is correct either way).

@@ -242,7 +242,7 @@ static void digest(xsMachine *the, digest_fn fn, xsUnsignedValue size, const cha
 	uint8_t *out = exactly(the, writable(the, &xsArg(0)), size, name);
 	size_t n = parts_from(the, 1, parts);
 	if (fn(out, parts, n) != 0)
-		xsUnknownError("%s failed", name); /* sha1: Mbed TLS built without SHA-1 (README: Building for the ESP32) */
+		xsUnknownError("%s failed", name); /* sha1: Mbed TLS built without SHA-1 (docs/native-crypto.md) */
 }
 
 /* sha1(out20, ...parts) / sha256(out32, ...parts) / sha512(out64, ...parts) */

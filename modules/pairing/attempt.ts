@@ -8,7 +8,7 @@
 //                 client/pair-confirm{Tb[, nonce_B]} + client/pair-finalize{psk} ─► await_finalize
 //   await_finalize: server/pair-finalize → persist per record_mode → done (the server re-handshakes next)
 //
-// Readings where the spec is silent (all listed in the session report):
+// Readings where the spec is silent (all listed in docs/secure-channel-and-pairing.md):
 //  - A malformed or low-order pake_msg_1 aborts with `pin_mismatch` (the PAKE failed) without counting
 //    a lockout failure: no PIN was tested. A malformed server_kc is a failed key confirmation and counts.
 //  - A malformed server/pair-init nonce, or any pairing message out of order, is a protocol violation:

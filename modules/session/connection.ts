@@ -9,7 +9,7 @@
 // waits at most 30 s; a provisional connection (handshake done, no server/activate yet) at most 30 s.
 // Nothing is sent between client/hello and the first admissible server/activate.
 //
-// Readings where the spec is silent (listed in the session report):
+// Readings where the spec is silent (listed in docs/secure-channel-and-pairing.md):
 //  - An authenticated message that is not a JSON envelope (bad UTF-8/JSON, no type, payload not an
 //    object) closes the connection without a message, as a transport-phase protocol failure.
 //  - Unknown message types, and messages for roles or activities not active, are ignored (forward

@@ -19,7 +19,7 @@ import { arbitrate } from "./arbitration.js";
 import { Connection, type PskMatch, type SessionHub, type SessionSocket } from "./connection.js";
 import type { PlayerPart, RecordStore } from "./parts.js";
 
-/** Events the sessions report (modules/speaker.ts forwards them; INTERFACES.md lists them). */
+/** Events the sessions report (modules/speaker.ts forwards them; the README lists them as the simulator's events). */
 export type SessionEvent =
   | { event: "pairing_window"; open: boolean }
   | { event: "paired"; server_id: string }

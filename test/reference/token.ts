@@ -1,4 +1,4 @@
-// The speaker's pairing token (`SP:0…`, reference/README.md §3) as the operator gives it to the server:
+// The speaker's pairing token (`SP:0…`, docs/secure-channel-and-pairing.md) as the operator gives it to the server:
 // the speaker's public key and its pairing PSK, for a handshake keyed by the pairing PSK.
 
 import { decodePairingToken } from "../../crypto/pairing-token.js";

@@ -3,7 +3,7 @@ import { decodePairingToken, encodePairingToken } from "../../../crypto/pairing-
 import { toHex } from "../../../modules/util/bytes.js";
 import { SeededRandom } from "../../support/random.js";
 
-// Reference vector (reference/README.md, item 3): client key 00 01 … 1f, PSK e0 e1 … ff.
+// Reference vector of the version-0 pairing token (a project decision): client key 00 01 … 1f, PSK e0 e1 … ff.
 const KEY = new Uint8Array(32).map((_, i) => i);
 const PSK = new Uint8Array(32).map((_, i) => 0xe0 + i);
 const TOKEN = "SP:0AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYP6BYPC4PSOLZXH5DU6V97M5XXO74HR6LZ7J5PW674PT6X37T6757Y";
