@@ -5,7 +5,8 @@
 //
 // - every command in a shell code block or a code span of a Markdown file (`npm …`, `node …`, `mcconfig …`)
 //   names an npm script that exists, a script file whose source exists, flags that script accepts (the
-//   simulator's through its own parser, any other script's as a string literal in its source), `--config`
+//   simulator's through its own parser, any other script's as a string literal in its source, alone or
+//   followed by `=`), `--config`
 //   options the simulator knows, and `mcconfig` key=value options that are keys of manifest.json's config;
 // - the README's options table (header `option`) lists exactly the keys of manifest.json's config, and its
 //   simulator flag table (header `flag`) holds exactly the flags sim/args.ts accepts;
@@ -220,7 +221,7 @@ function checkScriptArgs(source: string, args: string[], file: string, problems:
     for (const word of args[i].replace(/^\[|\]$/g, "").split("|")) {
       if (!word.startsWith("--") || word === "--") continue;
       const flag = word.split("=")[0];
-      const known = isSim ? simAccepts(flag) : text.includes(`"${flag}"`) || text.includes(`'${flag}'`);
+      const known = isSim ? simAccepts(flag) : new RegExp(`["'\`]${flag.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}(?![A-Za-z0-9-])`).test(text);
       if (!known) problems.push({ file, what: `${source} has no flag ${flag}` });
       if (isSim && flag === "--config") {
         const kv = word.includes("=") ? word.slice(word.indexOf("=") + 1) : (args[i + 1] ?? "");
