@@ -15,6 +15,26 @@
 
 #include "sendspin_crypto.h"
 
+#if defined(ESP_PLATFORM)
+/* Moddable compiles this file with its own make, outside ESP-IDF's CMake: it must see the configuration that
+   ESP-IDF's mbedtls component gives the library (components/mbedtls/CMakeLists.txt), or the PSA operation
+   structures declared here (hash, MAC) differ in size and layout from the library's. The include folders come
+   from drivers/crypto/manifest.json. */
+#include "esp_idf_version.h"
+#ifndef MBEDTLS_CONFIG_FILE
+#define MBEDTLS_CONFIG_FILE "mbedtls/esp_config.h"
+#endif
+#if ESP_IDF_VERSION_MAJOR >= 6
+/* Mbed TLS 4: the crypto half is TF-PSA-Crypto, configured by the same ESP-IDF file. */
+#ifndef TF_PSA_CRYPTO_USER_CONFIG_FILE
+#define TF_PSA_CRYPTO_USER_CONFIG_FILE "mbedtls/esp_config.h"
+#endif
+#ifndef MBEDTLS_MAJOR_VERSION
+#define MBEDTLS_MAJOR_VERSION 4
+#endif
+#endif
+#endif
+
 #include <psa/crypto.h>
 #include <string.h>
 
