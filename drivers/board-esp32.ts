@@ -11,6 +11,9 @@ import { GpioButton } from "./button.js";
 import { createLedIndicator } from "./led.js";
 import { startWifi } from "./wifi.js";
 
+/** The ESP-IDF target the firmware was built for ("esp32c3"): drivers/native/esp32/sendspin_native.c. */
+const chipName: () => string = native("xs_sendspin_chip");
+
 /** The partition of partitions.csv that holds the pairing records. */
 export const PAIRING_PARTITION = "pairing";
 
@@ -25,7 +28,7 @@ export function createBoard(o: BoardOptions): Board {
   }
   const indicator: IndicatorPort = device.ledPin >= 0 ? createLedIndicator(clock, { pin: device.ledPin, activeLow: device.ledActiveLow }) : { cue() {} };
   return {
-    name: "esp32",
+    name: chipName(),
     flash: PartitionFlash.open(PAIRING_PARTITION),
     listener: new DeviceListener({ clock, log }),
     announcer: new DeviceAnnouncer(log),
