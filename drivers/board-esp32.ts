@@ -1,5 +1,5 @@
 // The ESP32 board (manifest: `drivers/board` on esp32): the pairing partition, ECMA-419 TCP, mDNS,
-// the GPIO button and LED, Wi-Fi. See drivers/board.d.ts.
+// the GPIO button and LED, Wi-Fi or Ethernet (`network`). See drivers/board.d.ts.
 
 import type { Board, BoardOptions } from "./board.js";
 import { displayPin } from "./display-pin.js";
@@ -36,6 +36,14 @@ export function createBoard(o: BoardOptions): Board {
     indicator,
     pinOutputs: displayPin(o),
     whenNetworkUp(ready: () => void): void {
+      if (device.network === "ethernet") {
+        // Only Ethernet builds (manifest-ethernet.json) carry the module: a Wi-Fi build asked for Ethernet says so.
+        import("./ethernet.js").then(
+          (ethernet) => ethernet.startEthernet(log, ready),
+          (e: unknown) => log.log("error", `board: network "ethernet" but this build has no Ethernet (manifest-ethernet.json): ${String(e)}`),
+        );
+        return;
+      }
       if (!device.ssid) {
         log.log("warn", "board: no Wi-Fi configured (ssid); starting on whatever network the board has");
         ready();
