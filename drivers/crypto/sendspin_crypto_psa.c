@@ -6,8 +6,10 @@
  *
  * Notes for the device build (see README, "Native crypto backend"):
  * - Mbed TLS 3.6+ copies caller buffers inside PSA calls unless MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS is
- *   set; the copies are heap allocations per AEAD call. Our buffers are never shared with another
- *   thread, so the device configuration should set it (in-place operation is correct either way).
+ *   set; the copies are heap allocations per AEAD call. ESP-IDF 6.0's esp_config.h sets it (our buffers are
+ *   never shared with another thread). Its comment says overlapping input and output are then unsupported;
+ *   the seal/open below work in place, which Mbed TLS's own GCM and ChaCha20-Poly1305 allow: whether ESP-IDF's
+ *   AES-GCM driver does is for the known-answer tests on a chip (docs/esp32.md).
  * - The AEAD key is imported once per cipher state; the library still runs its key schedule per message
  *   (AES expansion and the GHASH table for GCM, a 64-byte state for ChaCha20), which is cheap next to the
  *   3.8 KB of a 20 ms audio frame.
