@@ -17,7 +17,7 @@ export interface BoardOptions {
 }
 
 export interface Board {
-  /** Short name for logs ("esp32", "desktop simulator"). */
+  /** Short name for logs: the chip on a device ("esp32", "esp32c3", "esp32s3"), "desktop simulator" on the desktop. */
   readonly name: string;
   flash: FlashPort;
   listener: ListenerPort;

@@ -13,13 +13,14 @@
 
 import type { RandomPort } from "../../modules/platform.js";
 import { SUITES, type Aead, type CryptoProvider, type SuiteName } from "../../crypto/provider.js";
+import { suitesToServe } from "../../crypto/suite-report.js";
 
 // XS's host-function hooks (see Moddable's "XS in C", Native/native): compiled by xsc on the device; the
 // test host (test/native/host) provides them as globals resolving the same C symbols.
 declare function native(name: string): (...args: any[]) => any;
 declare function Native(destructor: string): new () => object;
 
-const suitesServed: () => string = native("xs_ssc_suites");
+const suiteReport: () => string = native("xs_ssc_suites");
 const aeadInit = native("xs_ssc_aead_init");
 const aeadSeal = native("xs_ssc_aead_seal");
 const aeadOpen = native("xs_ssc_aead_open");
@@ -70,19 +71,9 @@ function mac(size: number, into: (out: Uint8Array, key: Uint8Array, ...parts: Ui
   return out;
 }
 
-/** The suites the linked library serves, preferred first (a build-time order: see xs_ssc_suites). */
-export function nativeSuites(): SuiteName[] {
-  const out: SuiteName[] = [];
-  for (const name of suitesServed().split(",")) {
-    const suite = SUITES.find((s) => s === name);
-    if (suite !== undefined) out.push(suite);
-  }
-  return out;
-}
-
 export function createNativeCrypto(random: RandomPort): CryptoProvider {
-  const suites = nativeSuites();
-  if (suites.length === 0) throw new Error("native crypto: the linked library serves no suite");
+  // What the build compiled in and what works, preferred first (crypto/suite-report.ts); throws when nothing does.
+  const suites = suitesToServe(suiteReport());
   return {
     name: "native",
     suites,

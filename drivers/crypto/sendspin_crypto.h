@@ -50,6 +50,9 @@ typedef struct {
 /* Library start-up (psa_crypto_init); idempotent. */
 int ssc_init(void);
 
+/* 1 when the library this file was compiled against was configured with the suite's AEAD and key type (the
+   build's PSA_WANT_* macros: ESP-IDF's sdkconfig decides them), else 0. */
+int ssc_suite_built(int suite);
 /* 1 when the library built here serves the suite's AEAD, else 0 (checked by sealing a probe message). */
 int ssc_suite_available(int suite);
 

@@ -6,14 +6,36 @@
  *
  * Notes for the device build (see docs/native-crypto.md):
  * - Mbed TLS 3.6+ copies caller buffers inside PSA calls unless MBEDTLS_PSA_ASSUME_EXCLUSIVE_BUFFERS is
- *   set; the copies are heap allocations per AEAD call. Our buffers are never shared with another
- *   thread, so the device configuration should set it (in-place operation is correct either way).
+ *   set; the copies are heap allocations per AEAD call. ESP-IDF 6.0's esp_config.h sets it (our buffers are
+ *   never shared with another thread). Its comment says overlapping input and output are then unsupported;
+ *   the seal/open below work in place, which Mbed TLS's own GCM and ChaCha20-Poly1305 allow: whether ESP-IDF's
+ *   AES-GCM driver does is for the known-answer tests on a chip (docs/esp32.md).
  * - The AEAD key is imported once per cipher state; the library still runs its key schedule per message
  *   (AES expansion and the GHASH table for GCM, a 64-byte state for ChaCha20), which is cheap next to the
  *   3.8 KB of a 20 ms audio frame.
  */
 
 #include "sendspin_crypto.h"
+
+#if defined(ESP_PLATFORM)
+/* Moddable compiles this file with its own make, outside ESP-IDF's CMake: it must see the configuration that
+   ESP-IDF's mbedtls component gives the library (components/mbedtls/CMakeLists.txt), or the PSA operation
+   structures declared here (hash, MAC) differ in size and layout from the library's. The include folders come
+   from drivers/crypto/manifest.json. */
+#include "esp_idf_version.h"
+#ifndef MBEDTLS_CONFIG_FILE
+#define MBEDTLS_CONFIG_FILE "mbedtls/esp_config.h"
+#endif
+#if ESP_IDF_VERSION_MAJOR >= 6
+/* Mbed TLS 4: the crypto half is TF-PSA-Crypto, configured by the same ESP-IDF file. */
+#ifndef TF_PSA_CRYPTO_USER_CONFIG_FILE
+#define TF_PSA_CRYPTO_USER_CONFIG_FILE "mbedtls/esp_config.h"
+#endif
+#ifndef MBEDTLS_MAJOR_VERSION
+#define MBEDTLS_MAJOR_VERSION 4
+#endif
+#endif
+#endif
 
 #include <psa/crypto.h>
 #include <string.h>
@@ -133,13 +155,33 @@ void ssc_aead_wipe(ssc_aead *aead)
 	aead->key = 0;
 }
 
+int ssc_suite_built(int suite)
+{
+	switch (suite) {
+	case SSC_CHACHAPOLY:
+#if defined(PSA_WANT_ALG_CHACHA20_POLY1305) && defined(PSA_WANT_KEY_TYPE_CHACHA20)
+		return 1;
+#else
+		return 0;
+#endif
+	case SSC_AESGCM:
+#if defined(PSA_WANT_ALG_GCM) && defined(PSA_WANT_KEY_TYPE_AES)
+		return 1;
+#else
+		return 0;
+#endif
+	default:
+		return 0;
+	}
+}
+
 int ssc_suite_available(int suite)
 {
 	static const uint8_t key[SSC_KEY_BYTES] = { 1 };
 	uint8_t probe[1 + SSC_TAG_BYTES] = { 0 };
 	ssc_aead aead;
 	int ok;
-	if (ssc_aead_init(&aead, suite, key) != 0)
+	if (!ssc_suite_built(suite) || ssc_aead_init(&aead, suite, key) != 0)
 		return 0;
 	ok = ssc_aead_seal(&aead, 0, 0, NULL, 0, probe, 1) == 0 && ssc_aead_open(&aead, 0, 0, NULL, 0, probe, sizeof(probe)) == 0;
 	ssc_aead_wipe(&aead);

@@ -19,6 +19,7 @@
 #endif
 #include "sendspin_crypto.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +59,11 @@ static uint8_t *exactly(xsMachine *the, buffer_t b, xsUnsignedValue length, cons
 	return b.data;
 }
 
-/* "25519_ChaChaPoly_SHA256,25519_AESGCM_SHA256": the suites this build serves, preferred first.
-   ChaChaPoly leads unless the build prefers AES-GCM (a chip whose AES and GHASH are in hardware). */
+/* What this build does with each suite, preferred first: "25519_ChaChaPoly_SHA256=ok,25519_AESGCM_SHA256=unbuilt".
+   ok: compiled into the library and a probe message seals and opens; unbuilt: the library was configured without
+   it (ESP-IDF's sdkconfig: sdkconfig/sdkconfig.defaults); failed: compiled in but the probe failed.
+   crypto/suite-report.ts reads it. ChaChaPoly leads unless the build prefers AES-GCM (a chip whose AES and GHASH
+   are in hardware). */
 void xs_ssc_suites(xsMachine *the)
 {
 	static const char *names[SSC_SUITE_COUNT] = { "25519_ChaChaPoly_SHA256", "25519_AESGCM_SHA256" };
@@ -68,21 +72,17 @@ void xs_ssc_suites(xsMachine *the)
 #else
 	static const int order[SSC_SUITE_COUNT] = { SSC_CHACHAPOLY, SSC_AESGCM };
 #endif
-	char list[64];
+	char list[96];
 	size_t used = 0;
 	int i;
 	if (ssc_init() != 0)
 		xsUnknownError("crypto: library start-up failed");
-	list[0] = 0;
 	for (i = 0; i < SSC_SUITE_COUNT; i++) {
-		const char *name = names[order[i]];
-		size_t n = strlen(name);
-		if (!ssc_suite_available(order[i]) || used + n + 2 > sizeof(list))
-			continue;
-		if (used)
-			list[used++] = ',';
-		memcpy(list + used, name, n + 1);
-		used += n;
+		const char *state = !ssc_suite_built(order[i]) ? "unbuilt" : ssc_suite_available(order[i]) ? "ok" : "failed";
+		int n = snprintf(list + used, sizeof(list) - used, "%s%s=%s", used ? "," : "", names[order[i]], state);
+		if (n < 0 || (size_t)n >= sizeof(list) - used)
+			xsUnknownError("crypto: suite report too long");
+		used += (size_t)n;
 	}
 	xsmcSetString(xsResult, list);
 }

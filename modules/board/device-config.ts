@@ -18,7 +18,11 @@ export interface DeviceConfig {
   /** Wi-Fi network to join at boot; empty: none (the simulator, Ethernet boards, networks set up elsewhere). */
   ssid: string;
   password: string;
+  /** How the device reaches the network: Wi-Fi (ssid/password) or a wired Ethernet PHY (manifest-ethernet.json). */
+  network: NetworkKind;
 }
+
+export type NetworkKind = "wifi" | "ethernet";
 
 export const DEFAULT_DEVICE_CONFIG: Readonly<DeviceConfig> = {
   buttonPin: 0,
@@ -28,6 +32,7 @@ export const DEFAULT_DEVICE_CONFIG: Readonly<DeviceConfig> = {
   ledActiveLow: false,
   ssid: "",
   password: "",
+  network: "wifi",
 };
 
 type Raw = Readonly<Record<string, unknown>>;
@@ -38,6 +43,8 @@ export function parseDeviceConfig(raw: Raw): DeviceConfig {
   const ssid = configString(raw, "ssid", d.ssid, 32, 0);
   const password = configString(raw, "password", d.password, 64, 0);
   if (password.length > 0 && password.length < 8) throw new ConfigError("config password: a WPA passphrase has 8 to 63 characters (64 for a hex key)");
+  const network = configString(raw, "network", d.network);
+  if (network !== "wifi" && network !== "ethernet") throw new ConfigError(`config network: "${network}" is not wifi or ethernet`);
   return {
     buttonPin: configInt(raw, "buttonPin", d.buttonPin, -1, 48),
     buttonActiveLow: configBool(raw, "buttonActiveLow", d.buttonActiveLow),
@@ -46,5 +53,6 @@ export function parseDeviceConfig(raw: Raw): DeviceConfig {
     ledActiveLow: configBool(raw, "ledActiveLow", d.ledActiveLow),
     ssid,
     password,
+    network,
   };
 }

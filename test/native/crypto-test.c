@@ -110,6 +110,24 @@ static void test_aesgcm_known_answers(void)
 	ssc_aead_wipe(&aead);
 }
 
+/* ssc_suite_built reads the build's PSA_WANT_* macros; here it must agree with what the library does when asked
+   directly (a seal and an open, not through ssc_suite_available, which consults ssc_suite_built first). */
+static void test_suite_built_matches_library(void)
+{
+	static const uint8_t key[SSC_KEY_BYTES] = { 7 };
+	int suite;
+	for (suite = 0; suite < SSC_SUITE_COUNT; suite++) {
+		uint8_t probe[3 + SSC_TAG_BYTES] = { 1, 2, 3 };
+		ssc_aead aead;
+		int works = ssc_aead_init(&aead, suite, key) == 0 && ssc_aead_seal(&aead, 0, 5, NULL, 0, probe, 3) == 0
+			&& ssc_aead_open(&aead, 0, 5, NULL, 0, probe, sizeof(probe)) == 0 && probe[0] == 1 && probe[2] == 3;
+		ssc_aead_wipe(&aead);
+		CHECK(ssc_suite_built(suite) == works, "suite %d: built %d, library serves it %d", suite, ssc_suite_built(suite), works);
+		CHECK(ssc_suite_available(suite) == works, "suite %d: available %d", suite, ssc_suite_available(suite));
+	}
+	CHECK(!ssc_suite_built(-1) && !ssc_suite_built(SSC_SUITE_COUNT), "no suite outside the table");
+}
+
 static void test_noise_nonce_layout(void)
 {
 	uint8_t n[12];
@@ -335,6 +353,7 @@ int main(void)
 	printf("# report native: suites served: ChaChaPoly %s, AESGCM %s\n", ssc_suite_available(SSC_CHACHAPOLY) ? "yes" : "no", ssc_suite_available(SSC_AESGCM) ? "yes" : "no");
 	run("ChaCha20-Poly1305: RFC 8439 §2.8.2 in place", test_chachapoly_rfc8439);
 	run("AES-256-GCM: McGrew-Viega test cases 13 and 14 at Noise counter 0", test_aesgcm_known_answers);
+	run("the suites the build reports as compiled in are the ones the library serves", test_suite_built_matches_library);
 	run("Noise nonce layout per suite", test_noise_nonce_layout);
 	run("AEAD open refuses a wrong nonce, AD, tag, ciphertext or length", test_open_failures);
 	run("the key store gives every slot back", test_key_store_does_not_leak);

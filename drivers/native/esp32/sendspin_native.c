@@ -10,6 +10,7 @@
 #include "xsHost.h"
 #include "esp_random.h"
 #include "esp_timer.h"
+#include "sdkconfig.h"
 
 void xs_sendspin_fill_random(xsMachine *the)
 {
@@ -22,4 +23,11 @@ void xs_sendspin_fill_random(xsMachine *the)
 void xs_sendspin_monotonic_us(xsMachine *the)
 {
 	xsmcSetNumber(xsResult, (xsNumberValue)esp_timer_get_time());
+}
+
+/* The chip this firmware was built for, as ESP-IDF's build names it ("esp32", "esp32c3", "esp32s3", ...): Moddable
+   passes no platform name to JavaScript, and the target of the sdkconfig is what the binary can run on. */
+void xs_sendspin_chip(xsMachine *the)
+{
+	xsmcSetString(xsResult, CONFIG_IDF_TARGET);
 }

@@ -25,13 +25,20 @@ const manifest = JSON.parse(readFileSync(join(projectRoot, "manifest.json"), "ut
 /** Options whose manifest value deliberately differs from the code's default (README says why). */
 const DIFFERS = new Set(["bufferCapacity"]);
 
+/** The wrapper manifests (manifest-psram.json, manifest-ethernet.json, ...): each includes manifest.json. */
+const wrappers = readdirSync(projectRoot)
+  .filter((n) => /^manifest-.*\.json$/.test(n))
+  .map((n) => JSON.parse(readFileSync(join(projectRoot, n), "utf8")) as Partial<Manifest>);
+
 function allModules(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const add = (m: Record<string, string | string[]> | undefined, where: string) => {
     for (const [k, v] of Object.entries(m ?? {})) for (const s of Array.isArray(v) ? v : [v]) out.set(`${where}:${k}`, [...(out.get(`${where}:${k}`) ?? []), s]);
   };
-  add(manifest.modules, "*");
-  for (const [p, block] of Object.entries(manifest.platforms)) add(block.modules, p);
+  for (const m of [manifest, ...wrappers]) {
+    add(m.modules, "*");
+    for (const [p, block] of Object.entries(m.platforms ?? {})) add(block.modules, p);
+  }
   return out;
 }
 
