@@ -4,6 +4,9 @@
 // no exception escapes (and none is swallowed by the connection's last-resort guard), the speaker
 // replies or closes as the spec says (an independent oracle written from the spec's tables), records
 // and settings are unchanged unless a legitimate request changed them, and memory stays bounded.
+// Both revisions: current-revision connections (psk_category in message 1) get their own messages
+// (pairing{method, format}, pairing_index flows, server/error...), type-1 fragment sequences and
+// 13-byte chunks, judged by an oracle of the current text's tables (CurrentFuzz).
 //
 //   FUZZ_SCALE=4 node --test build/test/node/fuzz/session.fuzz.test.js    (more cases)
 //   FUZZ_SEED=n                                                          (another sequence)
@@ -17,7 +20,7 @@ import { utf8Encode } from "../../../modules/util/utf8.js";
 import { encodeJson } from "../../../modules/protocol/json.js";
 import type { Connection } from "../../../modules/session/connection.js";
 import { makeRig, type Rig } from "../../support/session-parts.js";
-import { TestPeer, type Message } from "../../support/session-peer.js";
+import { TestPeer, plaintext, type Message } from "../../support/session-peer.js";
 import type { Store, Settings } from "../../../storage/store.js";
 import { SeededRandom } from "../../support/random.js";
 import { createFastCrypto } from "./fast-crypto.js";
@@ -972,17 +975,7 @@ function viewOf(store: Store): unknown {
 
 /** One encrypted frame whose plaintext is `parts` (bytes and byte arrays) as is: no framing rules applied. */
 function rawFrame(peer: TestPeer, parts: (number | Uint8Array)[]): Uint8Array {
-  const n = parts.reduce<number>((a, x) => a + (typeof x === "number" ? 1 : x.length), 0);
-  const b = new Uint8Array(n);
-  let o = 0;
-  for (const x of parts) {
-    if (typeof x === "number") b[o++] = x;
-    else {
-      b.set(x, o);
-      o += x.length;
-    }
-  }
-  return peer.encryptRaw(b);
+  return peer.encryptRaw(plaintext(parts));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
