@@ -19,17 +19,32 @@ export const CURRENT_AUDIO_HEADER_BYTES = 12;
 export const COMMAND_SET_OUTPUT_DELAY = "set_output_delay";
 export const MAX_OUTPUT_DELAY_MS = 5000;
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * A current-revision chunk body ([timestamp 8][send_ahead 4][audio]) as a baseline body ([timestamp 8]
- * [audio]), in place: the timestamp moves over send_ahead and the result is a view starting 4 bytes in,
- * so the Player's one chunk path serves both (no copy of the audio). send_ahead carries no scheduling
- * meaning and the Player measures its buffer needs itself, so it is dropped here. A body too short for
- * the header comes back empty (the Player counts it as malformed).
+ * Reads current-revision chunk bodies ([timestamp 8][send_ahead 4][audio]) as baseline bodies ([timestamp 8]
+ * [audio]) in place, so the Player's one chunk path serves both without copying the audio: the timestamp
+ * moves over send_ahead and the body is seen from 4 bytes in. The view is kept and reused while chunks
+ * arrive at the same place of the same receive buffer with the same length (the WebSocket layer reuses
+ * one message buffer), so a steady stream allocates nothing per chunk. send_ahead carries no scheduling
+ * meaning and the Player measures its buffer needs itself, so it is dropped. A body too short for the
+ * header comes back empty (the Player counts it as malformed).
  */
-export function currentChunkAsBaseline(body: Uint8Array): Uint8Array {
-  if (body.length < CURRENT_AUDIO_HEADER_BYTES) return body.subarray(0, 0);
-  body.copyWithin(4, 0, AUDIO_CHUNK_HEADER_BYTES);
-  return body.subarray(4);
+export class CurrentChunkReader {
+  private view: Uint8Array = EMPTY;
+
+  asBaseline(body: Uint8Array): Uint8Array {
+    if (body.length < CURRENT_AUDIO_HEADER_BYTES) return EMPTY;
+    body.copyWithin(4, 0, AUDIO_CHUNK_HEADER_BYTES);
+    const v = this.view;
+    if (v.buffer === body.buffer && v.byteOffset === body.byteOffset + 4 && v.length === body.length - 4) return v;
+    return (this.view = body.subarray(4));
+  }
+
+  /** Let go of the receive buffer (the connection closed). */
+  release(): void {
+    this.view = EMPTY;
+  }
 }
 
 /** player@v1_support of the current revision: supported_commands moved into client/state. */
