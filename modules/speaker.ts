@@ -12,11 +12,12 @@ import type { Platform } from "./platform.js";
 import { Player } from "./player/player.js";
 import { envelope } from "./protocol/envelope.js";
 import type { PinMethod } from "./protocol/names.js";
+import type { ProtocolSetting } from "./protocol/revision.js";
 import { Sessions, type SessionEvent } from "./session/sessions.js";
 import { WebSocketServer, type WsConnection } from "./websocket/server.js";
 
 export type SpeakerEvent =
-  | { event: "ready"; client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null }
+  | { event: "ready"; client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null; protocol: ProtocolSetting }
   | { event: "pairing_window"; open: boolean }
   | { event: "paired"; server_id: string }
   | { event: "lockout"; method: PinMethod; locked_out: boolean }
@@ -75,6 +76,11 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     log: info,
   });
   const suite = chooseSuite(config, crypto);
+  if (config.protocol !== "baseline" && config.maxSockets > config.recordSlots) {
+    // a current-revision pairing evicts a record that backs no open connection: with more sockets than
+    // slots every record could be in use and the pairing would store nothing (docs/current-revision.md)
+    platform.log.log("warn", `speaker: maxSockets ${config.maxSockets} exceeds recordSlots ${config.recordSlots}: a current-revision pairing may find no record to evict`);
+  }
   const identity = store.settings.identity;
   const clientId = keyId(identity.publicKey);
 
@@ -143,6 +149,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     path: config.path,
     pairing_token: encodePairingToken(identity.publicKey, store.settings.pairingPsk),
     static_pin: config.staticPin ? store.settings.staticPin : null,
+    protocol: config.protocol,
   });
 
   return {
