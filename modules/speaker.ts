@@ -37,6 +37,8 @@ export interface Speaker {
   /** The session state (tests and the simulator's diagnostics). */
   readonly sessions: Sessions;
   readonly store: Store;
+  /** Admission figures (the simulator's `stats`): most sockets at once, untrusted ones dropped to make room. */
+  readonly admission: { connectionHighWater: number; evictions: number };
 }
 
 /** Largest WebSocket message: one Noise message (65,535 bytes); fragmentation above that is ours. */
@@ -120,6 +122,9 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     maxMessageBytes: MAX_WS_MESSAGE,
     maxTextBytes: MAX_WS_TEXT,
     maxConnections: config.maxSockets,
+    maxUntrustedPerAddress: config.preAuthPerAddress,
+    handshakeTimeoutMs: config.upgradeTimeoutMs,
+    preAuth: (address, work) => live.preAuth(address, work),
     clock,
     log: platform.log,
     unmask: platform.unmask,
@@ -152,6 +157,9 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     },
     sessions: live,
     store,
+    get admission() {
+      return wss.stats;
+    },
     stop(reason: "shutdown" | "restart" = "shutdown"): void {
       if (stopped) return;
       stopped = true;

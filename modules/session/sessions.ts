@@ -18,6 +18,10 @@ import { buildClientHello, type PairMethodDescriptor } from "../protocol/session
 import { arbitrate } from "./arbitration.js";
 import { Connection, type PskMatch, type SessionHub, type SessionSocket } from "./connection.js";
 import type { PlayerPart, RecordStore } from "./parts.js";
+import { PreAuthBudget } from "./preauth-budget.js";
+
+/** Pre-authentication work that may run back to back before the share applies (one Noise message 1 on the chip takes about half of it). */
+export const PRE_AUTH_BURST_US = 1_000_000;
 
 /** Events the sessions report (modules/speaker.ts forwards them; INTERFACES.md lists them). */
 export type SessionEvent =
@@ -64,6 +68,9 @@ export class Sessions implements SessionHub {
   readonly pairing: PairingContext;
   readonly lockout: PinLockout;
   readonly window: PairingWindow;
+  readonly authTimeoutMs: number;
+  /** The ration of work for peers with no key yet; the WebSocket server's upgrades draw on it too. */
+  readonly preAuthBudget: PreAuthBudget;
 
   private readonly connections: Connection[] = [];
   private holder: Connection | null = null;
@@ -83,6 +90,8 @@ export class Sessions implements SessionHub {
     this.store = o.store;
     this.player = o.player;
     this.maxMessageBytes = channelMessageCap(o.config);
+    this.authTimeoutMs = o.config.authTimeoutMs;
+    this.preAuthBudget = new PreAuthBudget({ clock: o.clock, sharePercent: o.config.preAuthCpuPercent, burstUs: PRE_AUTH_BURST_US });
     this.announcedPairingPsk = o.store.settings.pairingPsk.slice();
     this.lockout = new PinLockout((method, locked) => o.emit({ event: "lockout", method, locked_out: locked }));
     this.window = new PairingWindow(o.clock, (open) => {
@@ -152,6 +161,10 @@ export class Sessions implements SessionHub {
 
   log(msg: string): void {
     this.o.log.log("info", msg);
+  }
+
+  preAuth(address: string | undefined, work: () => void): boolean {
+    return this.preAuthBudget.run(address, work);
   }
 
   lookupPsk(id: string, serverId: string): PskMatch | undefined {

@@ -166,8 +166,8 @@ describe("websocket server (in-memory transport)", () => {
     assert.equal(reader.status, 431);
   });
 
-  test("the connection cap: one more is answered 503 and closed; a freed slot is reused", () => {
-    const r = rig({ maxConnections: 2 });
+  test("the connection cap, every slot trusted: one more is answered 503 and closed; a freed slot is reused", () => {
+    const r = rig({ maxConnections: 2 }, (c) => c.markTrusted());
     const a = open(r);
     open(r);
     const extra = r.listener.connect();
@@ -190,6 +190,68 @@ describe("websocket server (in-memory transport)", () => {
     assert.ok(silent.serverClosed);
     r.clock.advanceMs(5000);
     assert.ok(silent2.serverClosed, "an unanswerable refusal ends after closeTimeoutMs");
+  });
+
+  test("admission at the cap: the oldest untrusted connection makes room, trusted ones never do", () => {
+    const r = rig({ maxConnections: 3 });
+    const trusted = open(r);
+    r.conns[0].markTrusted();
+    const idle = r.listener.connect(); // TCP only, not a byte
+    const upgraded = open(r); // a WebSocket that says nothing
+    assert.equal(r.server.connectionCount, 3);
+    const newcomer = open(r); // not 503: the idle socket, the oldest untrusted, was dropped
+    assert.ok(idle.serverClosed, "the idle socket made room");
+    assert.equal(idle.take().length, 0, "dropped without a response");
+    assert.ok(!upgraded.peer.serverClosed && !trusted.peer.serverClosed);
+    open(r);
+    assert.ok(upgraded.peer.serverClosed, "then the silent WebSocket, the next oldest");
+    assert.deepEqual(r.log, ["close:1006"], "its user hears an abnormal close");
+    assert.ok(!trusted.peer.serverClosed && !newcomer.peer.serverClosed);
+    // everything but the trusted one churns; the trusted one is never dropped
+    for (let i = 0; i < 10; i++) open(r);
+    assert.ok(!trusted.peer.serverClosed, "the trusted connection stays");
+    assert.equal(r.server.connectionCount, 3);
+    assert.deepEqual(r.server.stats, { connectionHighWater: 3, evictions: 12 });
+  });
+
+  test("admission per address: a third untrusted connection from one address drops that address's oldest", () => {
+    const r = rig({ maxConnections: 8, maxUntrustedPerAddress: 2 });
+    const other = r.listener.connect(undefined, "127.0.0.9");
+    const a1 = r.listener.connect(undefined, "127.0.0.2");
+    const a2 = r.listener.connect(undefined, "::ffff:127.0.0.2"); // the same host, IPv6-mapped
+    assert.ok(!a1.serverClosed && !a2.serverClosed);
+    const a3 = r.listener.connect(undefined, "127.0.0.2");
+    assert.ok(a1.serverClosed, "the address's oldest made room");
+    assert.ok(!a2.serverClosed && !a3.serverClosed && !other.serverClosed, "nobody else was touched");
+    // a trusted connection from the address does not count against its cap
+    a2.send(upgradeRequest());
+    r.conns[0].markTrusted();
+    r.listener.connect(undefined, "127.0.0.2");
+    r.listener.connect(undefined, "127.0.0.2");
+    assert.ok(!a2.serverClosed, "trusted: kept");
+    assert.ok(a3.serverClosed);
+    assert.equal(r.server.connectionCount, 4);
+  });
+
+  test("the preAuth gate: a refused upgrade is dropped unanswered, an allowed one runs inside the gate", () => {
+    const seen: string[] = [];
+    let allow = false;
+    const r = rig({
+      preAuth: (address, work) => {
+        seen.push(`${address}:${allow}`);
+        if (allow) work();
+        return allow;
+      },
+    });
+    const refused = r.listener.connect();
+    refused.send(upgradeRequest());
+    assert.ok(refused.serverClosed);
+    assert.equal(refused.take().length, 0);
+    allow = true;
+    const { peer } = open(r);
+    peer.send(clientFrame(OP_TEXT, utf8Encode("hi")));
+    assert.deepEqual(seen, ["127.0.0.1:false", "127.0.0.2:true"], "only the upgrade's bytes pass through the gate");
+    assert.deepEqual(r.log, ["text:hi"]);
   });
 
   test("protocol violations: close frame with 1002 / 1007 / 1009, then TCP closes", () => {
