@@ -39,6 +39,8 @@ export interface Speaker {
   readonly store: Store;
   /** Admission figures (the simulator's `stats`): most sockets at once, untrusted ones dropped to make room. */
   readonly admission: { connectionHighWater: number; evictions: number };
+  /** Sockets counted against maxSockets now. */
+  readonly openSockets: number;
 }
 
 /** Largest WebSocket message: one Noise message (65,535 bytes); fragmentation above that is ours. */
@@ -159,6 +161,9 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     store,
     get admission() {
       return wss.stats;
+    },
+    get openSockets() {
+      return wss.connectionCount;
     },
     stop(reason: "shutdown" | "restart" = "shutdown"): void {
       if (stopped) return;

@@ -163,7 +163,15 @@ export class Sessions implements SessionHub {
     this.o.log.log("info", msg);
   }
 
+  /**
+   * Pre-authentication work is rationed while a connection holds the player role (there is audio to
+   * protect); otherwise it runs as it comes (the connection caps and deadlines still bound it).
+   */
   preAuth(address: string | undefined, work: () => void): boolean {
+    if (this.playerOwner === null) {
+      work();
+      return true;
+    }
     return this.preAuthBudget.run(address, work);
   }
 

@@ -240,7 +240,7 @@ describe("session admission (pre-authentication work and trust)", () => {
     assert.ok(anon.sock.trusted, "admitted");
   });
 
-  test("a spent budget closes a peer with no key silently, before any Noise work; a keyed session is not rationed", () => {
+  test("while a server plays, a spent budget closes a peer with no key silently, before any Noise work", () => {
     const rig = makeRig();
     const keyed = new TestPeer(rig.sessions, rig.crypto);
     const k = psk(rig);
@@ -248,6 +248,11 @@ describe("session admission (pre-authentication work and trust)", () => {
     keyed.open(k);
     // another host's flood has spent the global budget (2 s of work against a 1 s burst)
     assert.ok(rig.sessions.preAuthBudget.run("10.9.9.9", () => rig.clock.advanceMs(2_000)));
+    const idle = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.ok(idle.handshake(SENTINEL_PSK), "no server holds the player role: nothing to protect, no ration");
+    idle.close();
+    keyed.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
+    assert.equal(rig.sessions.admitted?.serverId, keyed.serverId);
     const late = new TestPeer(rig.sessions, rig.crypto).connect();
     assert.equal(late.handshake(SENTINEL_PSK), false);
     assert.ok(late.closed);
@@ -255,7 +260,6 @@ describe("session admission (pre-authentication work and trust)", () => {
     assert.ok(rig.sessions.preAuthBudget.stats.refused >= 1);
     keyed.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
     assert.ok(!keyed.closed, "the keyed connection's messages are not rationed");
-    assert.equal(rig.sessions.admitted?.serverId, keyed.serverId);
     // 10 % of wall time repays the 1 s debt in 10 s; then a newcomer gets in
     rig.clock.advanceMs(10_500);
     const again = new TestPeer(rig.sessions, rig.crypto).connect();
