@@ -179,6 +179,11 @@ export class WebSocketServer {
     return { connectionHighWater: this.highWater, evictions: this.evictions };
   }
 
+  /** Start the next high-water mark from the connections open now. */
+  resetHighWater(): void {
+    this.highWater = this.connections.size;
+  }
+
   /** Stop listening; open connections get a 1001 close, upgrading ones are dropped. */
   close(): void {
     if (this.closed) return;

@@ -246,7 +246,7 @@ describe("session admission (pre-authentication work and trust)", () => {
     const k = psk(rig);
     rig.store.addRecord(k, keyed.serverId);
     keyed.open(k);
-    // another host's flood has spent the global budget (2 s of work against a 1 s burst)
+    // another host's flood has spent the global budget (2 s of work against a 0.2 s burst)
     assert.ok(rig.sessions.preAuthBudget.run("10.9.9.9", () => rig.clock.advanceMs(2_000)));
     const idle = new TestPeer(rig.sessions, rig.crypto).connect();
     assert.ok(idle.handshake(SENTINEL_PSK), "no server holds the player role: nothing to protect, no ration");
@@ -260,8 +260,11 @@ describe("session admission (pre-authentication work and trust)", () => {
     assert.ok(rig.sessions.preAuthBudget.stats.refused >= 1);
     keyed.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
     assert.ok(!keyed.closed, "the keyed connection's messages are not rationed");
-    // 10 % of wall time repays the 1 s debt in 10 s; then a newcomer gets in
-    rig.clock.advanceMs(10_500);
+    // 10 % of wall time, counted from the start of that work, repays the 1.8 s debt in 18 s; then a newcomer gets in
+    rig.clock.advanceMs(15_500);
+    const early = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.equal(early.handshake(SENTINEL_PSK), false, "still in debt");
+    rig.clock.advanceMs(1_000);
     const again = new TestPeer(rig.sessions, rig.crypto).connect();
     assert.ok(again.handshake(SENTINEL_PSK));
   });
