@@ -237,7 +237,8 @@ export class WebSocketServer {
 
   private evict(c: Connection, why: string): void {
     this.evictions++;
-    this.settings.log?.log("info", `websocket ${c.remoteAddress ?? ""}: dropped to make room (${why}, not trusted yet)`);
+    // debug: under attack this happens for every connection, and logs cost CPU too
+    this.settings.log?.log("debug", `websocket ${c.remoteAddress ?? ""}: dropped to make room (${why}, not trusted yet)`);
     c.drop();
   }
 
@@ -415,7 +416,7 @@ class Connection implements WsConnection, FrameSink {
       const gate = this.s.preAuth;
       if (gate === undefined) return this.upgrade(data);
       if (!gate(this.remoteAddress, () => this.upgrade(data))) {
-        this.s.log?.log("info", `websocket ${this.remoteAddress ?? ""}: upgrade refused, pre-authentication budget spent`);
+        this.s.log?.log("debug", `websocket ${this.remoteAddress ?? ""}: upgrade refused, pre-authentication budget spent`);
         this.finish(CLOSE_ABNORMAL, true);
       }
       return;

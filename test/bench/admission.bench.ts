@@ -10,7 +10,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ReferenceServer, pairWithPairingPsk, pairingPskFromToken, type ServerConnection } from "../reference/index.js";
-import { Attack, NUMBERED_FORMAT, SimProcess, checkNumberedOutput, floodPayloads, numberedPcm, tempDir, timeToGetIn, type AttackKind, type AttackOptions } from "../support/hostile-load.js";
+import { Attack, NUMBERED_FORMAT, checkNumberedOutput, floodPayloads, numberedPcm, timeToGetIn, type AttackKind, type AttackOptions } from "../support/hostile-load.js";
+import { SimProcess, tempDir } from "../support/sim-process.js";
 import type { BenchContext, Engine } from "./context.js";
 
 export const engines: readonly Engine[] = ["node"];

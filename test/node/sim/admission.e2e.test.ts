@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ReferenceServer, pairWithPairingPsk, pairingPskFromToken } from "../../reference/index.js";
-import { Attack, NUMBERED_FORMAT, SimProcess, checkNumberedOutput, floodPayloads, numberedPcm, tempDir, timeToGetIn } from "../../support/hostile-load.js";
+import { Attack, NUMBERED_FORMAT, checkNumberedOutput, floodPayloads, numberedPcm, timeToGetIn } from "../../support/hostile-load.js";
+import { SimProcess, tempDir } from "../../support/sim-process.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
