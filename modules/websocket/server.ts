@@ -84,8 +84,8 @@ export interface WebSocketServerOptions {
   /** Connections not yet trusted (markTrusted) per remote address; one more drops that address's oldest. Default: no cap. */
   maxUntrustedPerAddress?: number;
   /**
-   * Rations the work of reading upgrade requests: runs `work` and returns true, or returns false without
-   * running it (the connection is then dropped). Default: always run.
+   * Rations the work of accepting connections and reading upgrade requests: runs `work` and returns true,
+   * or returns false without running it (the connection is then dropped). Default: always run.
    */
   preAuth?: (address: string | undefined, work: () => void) => boolean;
   /** Time allowed for the close handshake and for flushing a final response; default 3000 ms. */
@@ -193,6 +193,16 @@ export class WebSocketServer {
   }
 
   private accept(socket: StreamSocket): StreamHandler {
+    const gate = this.settings.preAuth;
+    if (gate === undefined || this.closed) return this.admit(socket);
+    // accepting is work too (a host that reconnects in a loop makes the speaker build and drop connections)
+    let handler: StreamHandler = IGNORE;
+    if (gate(socket.remoteAddress, () => (handler = this.admit(socket)))) return handler;
+    socket.close(); // the pre-authentication budget is spent: not even a slot
+    return IGNORE;
+  }
+
+  private admit(socket: StreamSocket): StreamHandler {
     if (!this.closed) this.makeRoom(addressKey(socket.remoteAddress));
     if (this.closed || (this.connections.size >= this.maxConnections && this.refusals >= this.maxConnections)) {
       // over the cap and already answering as many refusals: drop it without a word

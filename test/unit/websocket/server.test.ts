@@ -233,7 +233,7 @@ describe("websocket server (in-memory transport)", () => {
     assert.equal(r.server.connectionCount, 4);
   });
 
-  test("the preAuth gate: a refused upgrade is dropped unanswered, an allowed one runs inside the gate", () => {
+  test("the preAuth gate: accepting and upgrading run inside it; refused, the connection is dropped unanswered", () => {
     const seen: string[] = [];
     let allow = false;
     const r = rig({
@@ -244,14 +244,20 @@ describe("websocket server (in-memory transport)", () => {
       },
     });
     const refused = r.listener.connect();
-    refused.send(upgradeRequest());
-    assert.ok(refused.serverClosed);
-    assert.equal(refused.take().length, 0);
+    assert.ok(refused.serverClosed, "refused at accept");
+    assert.equal(r.server.connectionCount, 0, "not even a slot");
+    allow = true;
+    const late = r.listener.connect();
+    allow = false;
+    late.send(upgradeRequest());
+    assert.ok(late.serverClosed, "refused at the upgrade");
+    assert.equal(late.take().length, 0);
     allow = true;
     const { peer } = open(r);
     peer.send(clientFrame(OP_TEXT, utf8Encode("hi")));
-    assert.deepEqual(seen, ["127.0.0.1:false", "127.0.0.2:true"], "only the upgrade's bytes pass through the gate");
+    assert.deepEqual(seen, ["127.0.0.1:false", "127.0.0.2:true", "127.0.0.2:false", "127.0.0.3:true", "127.0.0.3:true"], "accept and upgrade pass through the gate, messages do not");
     assert.deepEqual(r.log, ["text:hi"]);
+    assert.equal(r.server.connectionCount, 1);
   });
 
   test("protocol violations: close frame with 1002 / 1007 / 1009, then TCP closes", () => {
