@@ -5,9 +5,9 @@
 // Everything a peer sends is hostile, so every resource has a bound: the request head (maxHeaderBytes),
 // the time to complete the upgrade (handshakeTimeoutMs), a message (maxMessageBytes / maxTextBytes), the
 // bytes waiting to be sent (maxBufferedBytes), the close handshake (closeTimeoutMs) and the number of
-// open connections (maxConnections). Admission (docs/admission.md): at the cap, the oldest connection whose
-// peer has proven nothing yet (the session calls markTrusted once it has) is dropped to make room, and a
-// remote address holds at most maxUntrustedPerAddress such connections; only when every slot is trusted
+// open connections (maxConnections). Admission (docs/admission.md): at the cap, a connection whose peer has
+// proven nothing yet (the session calls markTrusted once it has) is dropped to make room, the oldest of the
+// address holding the most, and a remote address holds at most maxUntrustedPerAddress such connections; only when every slot is trusted
 // is a newcomer answered 503. The upgrade's work can be rationed (preAuth). No exception escapes a callback:
 // a protocol violation closes with its status code (1002, 1007, 1009), an exception in the user's
 // callback with 1011.
@@ -220,7 +220,7 @@ export class WebSocketServer {
 
   /**
    * Before a connection from `address` is counted: drop that address's oldest untrusted connection when
-   * it holds its cap of them, and at the connection cap drop the oldest untrusted one (one already closing
+   * it holds its cap of them, and at the connection cap drop one untrusted connection (one already closing
    * first: it is leaving anyway). Trusted connections are never dropped here.
    */
   private makeRoom(address: string): void {
@@ -233,16 +233,31 @@ export class WebSocketServer {
     }
     if (ownOldest !== null && own >= this.maxUntrustedPerAddress) this.evict(ownOldest, "per-address cap");
     if (this.connections.size < this.maxConnections) return;
+    // The victim: one already closing; else an untrusted connection of the address that holds the most of
+    // them (the newcomer counted with its own address), the least advanced (no upgrade, then no message
+    // yet), the oldest: a real server mid-handshake holds one connection that has spoken, and outlasts
+    // hosts that hold several or say nothing. The Set iterates oldest first.
     let victim: Connection | null = null;
+    let most = 0;
     for (const c of this.connections) {
       if (c.trusted) continue;
       if (c.closing) {
         victim = c;
         break;
       }
-      if (victim === null) victim = c; // the Set iterates in insertion order: the first is the oldest
+      const held = this.untrustedFrom(c.address) + (c.address === address ? 1 : 0);
+      if (held > most || (held === most && victim !== null && c.progress < victim.progress)) {
+        victim = c;
+        most = held;
+      }
     }
     if (victim !== null) this.evict(victim, "connection cap");
+  }
+
+  private untrustedFrom(address: string): number {
+    let n = 0;
+    for (const c of this.connections) if (!c.trusted && c.address === address) n++;
+    return n;
   }
 
   private evict(c: Connection, why: string): void {
@@ -282,6 +297,8 @@ class Connection implements WsConnection, FrameSink {
   readonly address: string;
   /** The session vouched for the peer (markTrusted): never dropped to make room. */
   trusted = false;
+  /** A message was delivered (admission: a peer that speaks is dropped after one that does not). */
+  private spoke = false;
 
   private readonly s: Settings;
   private readonly socket: StreamSocket;
@@ -361,6 +378,11 @@ class Connection implements WsConnection, FrameSink {
     this.trusted = true;
   }
 
+  /** How far the peer got: 0 upgrading, 1 upgraded, 2 a message delivered. */
+  get progress(): number {
+    return this.state === S_HANDSHAKE ? 0 : this.spoke ? 2 : 1;
+  }
+
   /** On its way out (an error response or a close handshake): the first to drop at the cap. */
   get closing(): boolean {
     return this.state === S_CLOSING;
@@ -383,6 +405,7 @@ class Connection implements WsConnection, FrameSink {
 
   onMessage(text: boolean, data: Uint8Array): void {
     if (this.state !== S_OPEN) return; // closing: data is discarded (RFC 6455 §1.4)
+    this.spoke = true;
     try {
       if (text) this.onText?.(data.slice());
       else this.onBinary?.(data);

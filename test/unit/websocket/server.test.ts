@@ -214,6 +214,37 @@ describe("websocket server (in-memory transport)", () => {
     assert.deepEqual(r.server.stats, { connectionHighWater: 3, evictions: 12 });
   });
 
+  test("admission at the cap: the host holding the most untrusted connections yields first, not an older lone one", () => {
+    const r = rig({ maxConnections: 3, maxUntrustedPerAddress: 2 });
+    const lone = r.listener.connect(undefined, "127.0.0.1"); // a real server mid-handshake
+    const a1 = r.listener.connect(undefined, "127.0.0.2");
+    const a2 = r.listener.connect(undefined, "127.0.0.2");
+    r.listener.connect(undefined, "127.0.0.3"); // another host: 127.0.0.2 holds two, the lone one is older
+    assert.ok(a1.serverClosed, "the oldest of the host holding two");
+    assert.ok(!lone.serverClosed && !a2.serverClosed);
+    for (let i = 0; i < 20; i++) r.listener.connect(undefined, `127.0.0.${2 + (i % 2)}`); // two hosts churning
+    assert.ok(!lone.serverClosed, "the lone connection outlasts two hosts that keep reconnecting");
+    assert.equal(r.server.connectionCount, 3);
+  });
+
+  test("admission at the cap, one connection per host: a silent one yields before one that has spoken", () => {
+    const r = rig({ maxConnections: 3 });
+    const spoke = r.listener.connect(undefined, "127.0.0.1");
+    spoke.send(concatBytes(upgradeRequest(), clientFrame(OP_TEXT, utf8Encode("server/init"))));
+    const upgraded = r.listener.connect(undefined, "127.0.0.2");
+    upgraded.send(upgradeRequest());
+    const idle = r.listener.connect(undefined, "127.0.0.3");
+    r.listener.connect(undefined, "127.0.0.4");
+    assert.ok(idle.serverClosed, "no upgrade: first to go, although the youngest");
+    for (let i = 5; i < 10; i++) r.listener.connect(undefined, `127.0.0.${i}`);
+    assert.ok(!upgraded.serverClosed, "idle newcomers churn among themselves: upgraded beats not upgraded");
+    const other = r.listener.connect(undefined, "127.0.0.10");
+    other.send(upgradeRequest());
+    r.listener.connect(undefined, "127.0.0.11");
+    assert.ok(upgraded.serverClosed, "with no idle one left, the oldest silent WebSocket goes");
+    assert.ok(!spoke.serverClosed, "the one that spoke stays");
+  });
+
   test("admission per address: a third untrusted connection from one address drops that address's oldest", () => {
     const r = rig({ maxConnections: 8, maxUntrustedPerAddress: 2 });
     const other = r.listener.connect(undefined, "127.0.0.9");
