@@ -37,6 +37,14 @@ export interface SpeakerConfig {
   path: string;
   /** Cap on simultaneously open sockets (RAM protection). */
   maxSockets: number;
+  /** Admission (docs/admission.md): connections per remote address that have not proven a key yet. */
+  preAuthPerAddress: number;
+  /** Time from accepting a TCP connection to a complete WebSocket upgrade, ms. */
+  upgradeTimeoutMs: number;
+  /** Time from the upgrade to an accepted Noise message 1 (server/init included), ms. */
+  authTimeoutMs: number;
+  /** Share of one core that work for peers with no key yet (upgrade, server/init, Noise message 1, CPace) may take, percent. */
+  preAuthCpuPercent: number;
   /** Cipher suite announced in client/init: "auto" picks the fastest the crypto backend serves. */
   suite: "auto" | SuiteName;
   /**
@@ -65,6 +73,10 @@ export const DEFAULT_CONFIG: Readonly<SpeakerConfig> = {
   port: 8928,
   path: "/sendspin",
   maxSockets: 3,
+  preAuthPerAddress: 2,
+  upgradeTimeoutMs: 3000,
+  authTimeoutMs: 5000,
+  preAuthCpuPercent: 10,
   suite: "auto",
   protocol: "auto",
 };
@@ -159,6 +171,10 @@ export function parseConfig(raw: Raw): SpeakerConfig {
     port: int(raw, "port", d.port, 1, 65535),
     path,
     maxSockets: int(raw, "maxSockets", d.maxSockets, 1, 16),
+    preAuthPerAddress: int(raw, "preAuthPerAddress", d.preAuthPerAddress, 1, 16),
+    upgradeTimeoutMs: int(raw, "upgradeTimeoutMs", d.upgradeTimeoutMs, 500, 30_000),
+    authTimeoutMs: int(raw, "authTimeoutMs", d.authTimeoutMs, 1000, 30_000),
+    preAuthCpuPercent: int(raw, "preAuthCpuPercent", d.preAuthCpuPercent, 1, 50),
     suite: suite as SpeakerConfig["suite"],
     protocol: protocol as ProtocolSetting,
   };

@@ -25,6 +25,15 @@ export type SpeakerEvent =
   | { event: "connection"; server_id: string; state: string; [k: string]: unknown }
   | { event: "stopped"; reason: string };
 
+export interface AdmissionFigures {
+  /** Sockets counted against maxSockets now, and the most at once since the last resetHighWater. */
+  readonly openSockets: number;
+  readonly connectionHighWater: number;
+  /** Connections that had proven nothing dropped to make room. */
+  readonly evictions: number;
+  resetHighWater(): void;
+}
+
 export interface Speaker {
   /**
    * Close every connection (activated ones get client/goodbye `reason`, default "shutdown"; the
@@ -38,6 +47,8 @@ export interface Speaker {
   /** The session state (tests and the simulator's diagnostics). */
   readonly sessions: Sessions;
   readonly store: Store;
+  /** Admission figures (the simulator's `stats`). */
+  readonly admission: AdmissionFigures;
 }
 
 /** Largest WebSocket message: one Noise message (65,535 bytes); fragmentation above that is ours. */
@@ -126,6 +137,9 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     maxMessageBytes: MAX_WS_MESSAGE,
     maxTextBytes: MAX_WS_TEXT,
     maxConnections: config.maxSockets,
+    maxUntrustedPerAddress: config.preAuthPerAddress,
+    handshakeTimeoutMs: config.upgradeTimeoutMs,
+    preAuth: (address, work) => live.preAuth(address, work),
     clock,
     log: platform.log,
     unmask: platform.unmask,
@@ -159,6 +173,18 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     },
     sessions: live,
     store,
+    admission: {
+      get openSockets() {
+        return wss.connectionCount;
+      },
+      get connectionHighWater() {
+        return wss.stats.connectionHighWater;
+      },
+      get evictions() {
+        return wss.stats.evictions;
+      },
+      resetHighWater: () => wss.resetHighWater(),
+    },
     stop(reason: "shutdown" | "restart" = "shutdown"): void {
       if (stopped) return;
       stopped = true;

@@ -34,7 +34,7 @@ export const USAGE = `usage: npm start -- [flags]
   --events            one JSON event per line on standard output (human logs go to standard error)
   --no-mdns           do not advertise over mDNS
   --help              this text
-standard input, one command per line: button | button long | reboot | quit`;
+standard input, one command per line: button | button long | reboot | stats | quit`;
 
 export class UsageError extends Error {
   override get name(): string {

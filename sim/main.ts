@@ -16,6 +16,7 @@ import { parseArgs, USAGE, UsageError, type SimOptions } from "./args.js";
 import { SimAudioOutput } from "./audio.js";
 import { SimClock } from "./clock.js";
 import { SimConsole } from "./console.js";
+import { SimStats } from "./stats.js";
 import { ConsolePin, digitClipsFromFiles, SimButton, SimIndicator } from "./devices.js";
 import { FileFlash, SIM_FLASH_GEOMETRY } from "./flash-file.js";
 import { NodeListener } from "./listener.js";
@@ -101,7 +102,7 @@ function printBanner(e: { client_id: string; port: number; path: string; pairing
     ...qrLines(e.pairing_token).map((l) => "    " + l),
     `  static PIN (label)    ${e.static_pin ?? "(static PIN pairing is off)"}`,
     `  protocol              ${PROTOCOL_LINES[e.protocol as keyof typeof PROTOCOL_LINES] ?? e.protocol}`,
-    "  commands: button | button long | reboot | quit",
+    "  commands: button | button long | reboot | stats | quit",
     "",
   ];
   out.human(lines.join("\n"));
@@ -188,8 +189,9 @@ function command(line: string): void {
     out.log("info", "reboot: RAM state dropped, flash image kept");
     shutdown("restart");
     boot();
-  } else if (cmd === "quit" || cmd === "exit") quit(0);
-  else out.log("warn", `unknown command "${line.trim()}" (button | button long | reboot | quit)`);
+  } else if (cmd === "stats") out.event(stats.report(running?.speaker));
+  else if (cmd === "quit" || cmd === "exit") quit(0);
+  else out.log("warn", `unknown command "${line.trim()}" (button | button long | reboot | stats | quit)`);
 }
 
 function quit(code: number): void {
@@ -199,6 +201,7 @@ function quit(code: number): void {
   setTimeout(() => process.exit(code), 100).unref();
 }
 
+const stats = new SimStats();
 printConfig();
 try {
   boot();

@@ -5,8 +5,10 @@
 //   ─► active: playback (Player) │ pairing (PairingAttempt) │ management │ server/unpair │ re-handshake
 //
 // Failure rules: every handshake-phase failure (malformed cleartext, wrong version, unknown psk_id,
-// Noise or AEAD failure, timeout) closes the socket without an application message. Each handshake step
-// waits at most 30 s; a provisional connection (handshake done, no server/activate yet) at most 30 s.
+// Noise or AEAD failure, timeout) closes the socket without an application message. server/init and
+// Noise message 1 must both arrive within the hub's authTimeoutMs of the upgrade (seconds: admission,
+// docs/admission.md); a re-handshake step waits at most 30 s; a provisional connection (handshake done,
+// no server/activate yet) at most 30 s.
 // Nothing is sent between client/hello and the first admissible server/activate.
 //
 // Readings where the spec is silent (listed in docs/secure-channel-and-pairing.md):
@@ -71,6 +73,8 @@ export interface SessionSocket {
   sendText(utf8: Uint8Array): boolean;
   sendBinary(data: Uint8Array): boolean;
   close(code?: number): void;
+  /** The peer proved a key or was admitted: the socket is no longer dropped to make room (admission). */
+  markTrusted?(): void;
   readonly remoteAddress?: string;
 }
 
@@ -95,6 +99,13 @@ export interface SessionHub {
   readonly player: PlayerPart | null;
   readonly maxMessageBytes: number;
   readonly pairing: PairingContext;
+  /** Deadline from the upgrade to an accepted Noise message 1, ms (server/init included). */
+  readonly authTimeoutMs: number;
+  /**
+   * Run work for a peer that has proven no key, if the pre-authentication budget allows (true), else
+   * run nothing (false: the connection closes). See preauth-budget.ts.
+   */
+  preAuth(address: string | undefined, work: () => void): boolean;
   log(msg: string): void;
   lookupPsk(pskId: string, serverId: string): PskMatch | undefined;
   helloInfo(trust: "user" | "none"): { descriptors: PairMethodDescriptor[]; hello: JsonObject };
@@ -149,11 +160,11 @@ export class Connection {
     private readonly hub: SessionHub,
     private readonly ws: SessionSocket,
   ) {
-    ws.onText = (b) => this.guard(() => this.onText(b));
-    ws.onBinary = (b) => this.guard(() => this.onBinary(b));
+    ws.onText = (b) => this.guard(() => this.rationed(() => this.onText(b)));
+    ws.onBinary = (b) => this.guard(() => this.rationed(() => this.onBinary(b)));
     ws.onClose = () => this.guard(() => this.teardown("socket closed"));
     this.clientInitBytes = buildClientInit(hub.clientId, hub.suite);
-    this.arm(HANDSHAKE_STEP_TIMEOUT_MS, "server/init");
+    this.arm(hub.authTimeoutMs, "server/init and noise message 1");
     if (!ws.sendText(this.clientInitBytes)) this.closeSilently("client/init not sent");
   }
 
@@ -217,8 +228,7 @@ export class Connection {
     if (!init) return this.closeSilently("malformed server/init");
     this.server = init;
     this.serverInitBytes = bytes.slice();
-    this.phaseValue = "await_noise1";
-    this.arm(HANDSHAKE_STEP_TIMEOUT_MS, "noise message 1");
+    this.phaseValue = "await_noise1"; // the deadline armed at the upgrade covers message 1 too
     this.hub.connectionEvent(this, "handshake");
   }
 
@@ -244,6 +254,7 @@ export class Connection {
     if (!this.ws.sendText(encodeJson(message))) return this.closeSilently("noise message 2 not sent");
     this.channel = new SecureChannel(keys, { maxMessageBytes: this.hub.maxMessageBytes, framing: revision });
     this.setMatch(m);
+    this.vouch();
     this.phaseValue = "await_hello";
     this.arm(PROVISIONAL_TIMEOUT_MS, "first server/activate");
     this.hub.connectionEvent(this, "provisional", { trust_level: this.trust(), revision });
@@ -346,6 +357,7 @@ export class Connection {
       return pairing ? this.abortPairing("concurrent_attempt") : this.goodbye("concurrent_attempt");
     }
     this.activatedOnce = true;
+    this.vouch();
     this.phaseValue = "active";
     this.clearTimer();
     this.activitiesValue = activities.slice();
@@ -395,6 +407,7 @@ export class Connection {
     this.quiescePlayer();
     if (!hs.respondOn(this.channel!, m.psk, (f) => this.ws.sendBinary(f))) return this.closeSilently("re-handshake message 2 not sent");
     this.setMatch(m);
+    this.vouch();
     this.phaseValue = "await_hello";
     if (this.activatedOnce) this.arm(HANDSHAKE_STEP_TIMEOUT_MS, "server/activate after re-handshake");
     this.hub.connectionEvent(this, "rehandshake", { trust_level: this.trust() });
@@ -527,6 +540,7 @@ export class Connection {
       return this.goodbye("concurrent_attempt");
     }
     this.activatedOnce = true;
+    this.vouch();
     this.phaseValue = "active";
     this.clearTimer();
     this.activitiesValue = activities.slice();
@@ -564,6 +578,7 @@ export class Connection {
     this.quiet = true;
     if (!hs.respondOn(this.channel!, m.psk, (f) => this.ws.sendBinary(f))) return this.closeSilently("re-handshake message 2 not sent");
     this.setMatch(m);
+    this.vouch();
     this.pairingIndex = 0;
     this.discardPairing = false;
     // The server's first message under the new keys is server/activate (no hellos are repeated).
@@ -586,6 +601,24 @@ export class Connection {
       abort: (reason: CurrentPairAbortReason) => this.abortPairingCurrent(reason),
       closeSilently: (why: string) => this.closeSilently(why),
     };
+  }
+
+  // ------------------------------------------------------------------ admission (docs/admission.md)
+
+  /**
+   * Inbound messages are pre-authentication work (rationed by the hub) until the peer has proven a key
+   * other than the public Sentinel PSK, or was admitted; an admitted Sentinel connection's pairing
+   * attempt (CPace) stays rationed.
+   */
+  private rationed(work: () => void): void {
+    const keyed = this.match !== null && this.match.category !== "sentinel";
+    if (keyed || (this.activatedOnce && this.attemptValue === null) || this.phaseValue === "closed") return work();
+    if (!this.hub.preAuth(this.ws.remoteAddress, work)) this.closeSilently("pre-authentication budget spent");
+  }
+
+  /** Tell the socket this connection no longer makes room for newcomers: a real key, or admitted. */
+  private vouch(): void {
+    if ((this.match !== null && this.match.category !== "sentinel") || this.activatedOnce) this.ws.markTrusted?.();
   }
 
   // ------------------------------------------------------------------ helpers

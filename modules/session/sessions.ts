@@ -23,6 +23,14 @@ import { playerSupportCurrent } from "../protocol/current-player.js";
 import type { ProtocolSetting, PskCategoryCode } from "../protocol/revision.js";
 import { Connection, type PskMatch, type SessionHub, type SessionSocket } from "./connection.js";
 import type { PlayerPart, RecordStore } from "./parts.js";
+import { PreAuthBudget } from "./preauth-budget.js";
+
+/**
+ * Pre-authentication work that may run back to back before the share applies: 200 ms. On the chip that
+ * starts one Noise message 1 (about 450 ms: the rest is a debt repaid at the share's rate); in the
+ * simulator about 40. Small, so that the share holds over seconds, not just on average.
+ */
+export const PRE_AUTH_BURST_US = 200_000;
 
 /** Events the sessions report (modules/speaker.ts forwards them; the README lists them as the simulator's events). */
 export type SessionEvent =
@@ -72,6 +80,9 @@ export class Sessions implements SessionHub {
   /** Current revision: the dynamic code's round limit (RAM). */
   readonly rounds = new RoundLimit();
   readonly protocol: ProtocolSetting;
+  readonly authTimeoutMs: number;
+  /** The ration of work for peers with no key yet; the WebSocket server's upgrades draw on it too. */
+  readonly preAuthBudget: PreAuthBudget;
 
   private readonly connections: Connection[] = [];
   private holder: Connection | null = null;
@@ -92,6 +103,8 @@ export class Sessions implements SessionHub {
     this.player = o.player;
     this.maxMessageBytes = channelMessageCap(o.config);
     this.protocol = o.config.protocol ?? "auto";
+    this.authTimeoutMs = o.config.authTimeoutMs;
+    this.preAuthBudget = new PreAuthBudget({ clock: o.clock, sharePercent: o.config.preAuthCpuPercent, burstUs: PRE_AUTH_BURST_US });
     this.announcedPairingPsk = o.store.settings.pairingPsk.slice();
     this.lockout = new PinLockout((method, locked) => o.emit({ event: "lockout", method, locked_out: locked }));
     this.window = new PairingWindow(o.clock, (open) => {
@@ -162,6 +175,18 @@ export class Sessions implements SessionHub {
 
   log(msg: string): void {
     this.o.log.log("info", msg);
+  }
+
+  /**
+   * Pre-authentication work is rationed while a connection holds the player role (there is audio to
+   * protect); otherwise it runs as it comes (the connection caps and deadlines still bound it).
+   */
+  preAuth(address: string | undefined, work: () => void): boolean {
+    if (this.playerOwner === null) {
+      work();
+      return true;
+    }
+    return this.preAuthBudget.run(address, work);
   }
 
   lookupPsk(id: string, serverId: string): PskMatch | undefined {

@@ -5,7 +5,10 @@
 // Everything a peer sends is hostile, so every resource has a bound: the request head (maxHeaderBytes),
 // the time to complete the upgrade (handshakeTimeoutMs), a message (maxMessageBytes / maxTextBytes), the
 // bytes waiting to be sent (maxBufferedBytes), the close handshake (closeTimeoutMs) and the number of
-// open connections (maxConnections: more are answered 503 and closed). No exception escapes a callback:
+// open connections (maxConnections). Admission (docs/admission.md): at the cap, a connection whose peer has
+// proven nothing yet (the session calls markTrusted once it has) is dropped to make room, the oldest of the
+// address holding the most, and a remote address holds at most maxUntrustedPerAddress such connections; only when every slot is trusted
+// is a newcomer answered 503. The upgrade's work can be rationed (preAuth). No exception escapes a callback:
 // a protocol violation closes with its status code (1002, 1007, 1009), an exception in the user's
 // callback with 1011.
 
@@ -28,6 +31,7 @@ import {
   encodeFrameHeader,
   isValidCloseCode,
 } from "./frames.js";
+import { addressKey } from "../util/address.js";
 import { RequestHeadReader, checkUpgradeRequest, errorResponse, switchingProtocolsResponse, type Sha1 } from "./handshake.js";
 
 export interface WsConnection {
@@ -53,6 +57,11 @@ export interface WsConnection {
   bufferedAmount(): number;
   /** Start the close handshake (default 1000); the TCP connection ends when the peer answers or after closeTimeoutMs. */
   close(code?: number): void;
+  /**
+   * The peer has proven a key (or was admitted): from now on this connection is never dropped to make
+   * room for another. Until then it may be, at the connection cap or the per-address cap.
+   */
+  markTrusted(): void;
   readonly remoteAddress?: string;
 }
 
@@ -72,6 +81,13 @@ export interface WebSocketServerOptions {
   maxHeaderBytes?: number;
   /** Time from accept to a complete, valid upgrade request; default 10000 ms. */
   handshakeTimeoutMs?: number;
+  /** Connections not yet trusted (markTrusted) per remote address; one more drops that address's oldest. Default: no cap. */
+  maxUntrustedPerAddress?: number;
+  /**
+   * Rations the work of accepting connections and reading upgrade requests: runs `work` and returns true,
+   * or returns false without running it (the connection is then dropped). Default: always run.
+   */
+  preAuth?: (address: string | undefined, work: () => void) => boolean;
   /** Time allowed for the close handshake and for flushing a final response; default 3000 ms. */
   closeTimeoutMs?: number;
   /** Bytes that may wait for the socket per connection (also the largest frame sendable); default 66560. */
@@ -106,6 +122,7 @@ interface Settings {
   readonly unmask: Unmasker | undefined;
   readonly sha1: Sha1 | undefined;
   readonly log: LogPort | undefined;
+  readonly preAuth: ((address: string | undefined, work: () => void) => boolean) | undefined;
 }
 
 function positiveInt(name: string, v: number, min: number): number {
@@ -116,11 +133,14 @@ function positiveInt(name: string, v: number, min: number): number {
 export class WebSocketServer {
   private readonly settings: Settings;
   private readonly maxConnections: number;
+  private readonly maxUntrustedPerAddress: number;
   private readonly onConnection: (c: WsConnection) => void;
   private readonly handle: ListenHandle;
   private readonly connections = new Set<Connection>();
   private refusals = 0;
   private closed = false;
+  private highWater = 0;
+  private evictions = 0;
 
   constructor(listener: ListenerPort, o: WebSocketServerOptions) {
     const maxMessageBytes = positiveInt("maxMessageBytes", o.maxMessageBytes, 1);
@@ -136,7 +156,9 @@ export class WebSocketServer {
       unmask: o.unmask,
       sha1: o.sha1,
       log: o.log,
+      preAuth: o.preAuth,
     };
+    this.maxUntrustedPerAddress = positiveInt("maxUntrustedPerAddress", o.maxUntrustedPerAddress ?? 0x7fffffff, 1);
     this.maxConnections = positiveInt("maxConnections", o.maxConnections, 1);
     this.onConnection = o.onConnection;
     this.handle = listener.listen(o.port, (socket) => this.accept(socket));
@@ -152,6 +174,16 @@ export class WebSocketServer {
     return this.connections.size;
   }
 
+  /** Most connections counted at once, and how many untrusted ones were dropped to make room. */
+  get stats(): { connectionHighWater: number; evictions: number } {
+    return { connectionHighWater: this.highWater, evictions: this.evictions };
+  }
+
+  /** Start the next high-water mark from the connections open now. */
+  resetHighWater(): void {
+    this.highWater = this.connections.size;
+  }
+
   /** Stop listening; open connections get a 1001 close, upgrading ones are dropped. */
   close(): void {
     if (this.closed) return;
@@ -161,6 +193,17 @@ export class WebSocketServer {
   }
 
   private accept(socket: StreamSocket): StreamHandler {
+    const gate = this.settings.preAuth;
+    if (gate === undefined || this.closed) return this.admit(socket);
+    // accepting is work too (a host that reconnects in a loop makes the speaker build and drop connections)
+    let handler: StreamHandler = IGNORE;
+    if (gate(socket.remoteAddress, () => (handler = this.admit(socket)))) return handler;
+    socket.close(); // the pre-authentication budget is spent: not even a slot
+    return IGNORE;
+  }
+
+  private admit(socket: StreamSocket): StreamHandler {
+    if (!this.closed) this.makeRoom(addressKey(socket.remoteAddress));
     if (this.closed || (this.connections.size >= this.maxConnections && this.refusals >= this.maxConnections)) {
       // over the cap and already answering as many refusals: drop it without a word
       socket.close();
@@ -170,8 +213,58 @@ export class WebSocketServer {
     const c = new Connection(this.settings, socket, this, refuse);
     if (refuse) this.refusals++;
     else this.connections.add(c);
+    if (this.connections.size > this.highWater) this.highWater = this.connections.size;
     c.start();
     return c.handler;
+  }
+
+  /**
+   * Before a connection from `address` is counted: drop that address's oldest untrusted connection when
+   * it holds its cap of them, and at the connection cap drop one untrusted connection (one already closing
+   * first: it is leaving anyway). Trusted connections are never dropped here.
+   */
+  private makeRoom(address: string): void {
+    let own = 0;
+    let ownOldest: Connection | null = null;
+    for (const c of this.connections) {
+      if (c.trusted || c.address !== address) continue;
+      if (ownOldest === null) ownOldest = c;
+      own++;
+    }
+    if (ownOldest !== null && own >= this.maxUntrustedPerAddress) this.evict(ownOldest, "per-address cap");
+    if (this.connections.size < this.maxConnections) return;
+    // The victim: one already closing; else an untrusted connection of the address that holds the most of
+    // them (the newcomer counted with its own address), the least advanced (no upgrade, then no message
+    // yet), the oldest: a real server mid-handshake holds one connection that has spoken, and outlasts
+    // hosts that hold several or say nothing. The Set iterates oldest first.
+    let victim: Connection | null = null;
+    let most = 0;
+    for (const c of this.connections) {
+      if (c.trusted) continue;
+      if (c.closing) {
+        victim = c;
+        break;
+      }
+      const held = this.untrustedFrom(c.address) + (c.address === address ? 1 : 0);
+      if (held > most || (held === most && victim !== null && c.progress < victim.progress)) {
+        victim = c;
+        most = held;
+      }
+    }
+    if (victim !== null) this.evict(victim, "connection cap");
+  }
+
+  private untrustedFrom(address: string): number {
+    let n = 0;
+    for (const c of this.connections) if (!c.trusted && c.address === address) n++;
+    return n;
+  }
+
+  private evict(c: Connection, why: string): void {
+    this.evictions++;
+    // debug: under attack this happens for every connection, and logs cost CPU too
+    this.settings.log?.log("debug", `websocket ${c.remoteAddress ?? ""}: dropped to make room (${why}, not trusted yet)`);
+    c.drop();
   }
 
   /** Called by a connection once it is over. */
@@ -200,6 +293,12 @@ class Connection implements WsConnection, FrameSink {
   onWritable?: () => void;
   readonly remoteAddress?: string;
   readonly handler: StreamHandler;
+  /** addressKey(remoteAddress): what the per-address cap counts. */
+  readonly address: string;
+  /** The session vouched for the peer (markTrusted): never dropped to make room. */
+  trusted = false;
+  /** A message was delivered (admission: a peer that speaks is dropped after one that does not). */
+  private spoke = false;
 
   private readonly s: Settings;
   private readonly socket: StreamSocket;
@@ -233,6 +332,7 @@ class Connection implements WsConnection, FrameSink {
     this.server = server;
     this.refused = refused;
     this.remoteAddress = socket.remoteAddress;
+    this.address = addressKey(socket.remoteAddress);
     this.headerViews[2] = this.header.subarray(0, 2);
     this.headerViews[4] = this.header.subarray(0, 4);
     this.headerViews[10] = this.header;
@@ -274,6 +374,25 @@ class Connection implements WsConnection, FrameSink {
     });
   }
 
+  markTrusted(): void {
+    this.trusted = true;
+  }
+
+  /** How far the peer got: 0 upgrading, 1 upgraded, 2 a message delivered. */
+  get progress(): number {
+    return this.state === S_HANDSHAKE ? 0 : this.spoke ? 2 : 1;
+  }
+
+  /** On its way out (an error response or a close handshake): the first to drop at the cap. */
+  get closing(): boolean {
+    return this.state === S_CLOSING;
+  }
+
+  /** Dropped to make room: TCP closes now, the user hears 1006. */
+  drop(): void {
+    this.guard(() => this.finish(CLOSE_ABNORMAL, true));
+  }
+
   /** Server shutdown. */
   shutdown(): void {
     this.guard(() => {
@@ -286,6 +405,7 @@ class Connection implements WsConnection, FrameSink {
 
   onMessage(text: boolean, data: Uint8Array): void {
     if (this.state !== S_OPEN) return; // closing: data is discarded (RFC 6455 §1.4)
+    this.spoke = true;
     try {
       if (text) this.onText?.(data.slice());
       else this.onBinary?.(data);
@@ -326,6 +446,20 @@ class Connection implements WsConnection, FrameSink {
 
   private data(data: Uint8Array): void {
     if (this.state === S_HANDSHAKE && this.reader !== null) {
+      const gate = this.s.preAuth;
+      if (gate === undefined) return this.upgrade(data);
+      if (!gate(this.remoteAddress, () => this.upgrade(data))) {
+        this.s.log?.log("debug", `websocket ${this.remoteAddress ?? ""}: upgrade refused, pre-authentication budget spent`);
+        this.finish(CLOSE_ABNORMAL, true);
+      }
+      return;
+    }
+    if (this.decoder !== null && this.state !== S_DONE) this.decoder.push(data);
+  }
+
+  /** Bytes of the request head (and whatever follows it in the same read). */
+  private upgrade(data: Uint8Array): void {
+    if (this.reader !== null) {
       const used = this.reader.push(data);
       if (used < 0) return this.respondAndEnd(431, "request head too large");
       if (!this.reader.complete) return;
@@ -344,9 +478,7 @@ class Connection implements WsConnection, FrameSink {
         this.userFault("connection handler", e);
       }
       if (used < data.length && this.state !== S_DONE) this.decoder.push(data.subarray(used));
-      return;
     }
-    if (this.decoder !== null && this.state !== S_DONE) this.decoder.push(data);
   }
 
   // ---- outbound bytes ----

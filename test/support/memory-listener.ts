@@ -95,10 +95,10 @@ export class MemoryListener implements ListenerPort {
     };
   }
 
-  /** A new TCP connection; `window` is the server's initial send space. */
-  connect(window = 1 << 20): MemoryPeer {
+  /** A new TCP connection; `window` is the server's initial send space; by default each peer has its own address. */
+  connect(window = 1 << 20, remoteAddress = `127.0.0.${this.peers.length + 1}`): MemoryPeer {
     if (!this.listening || !this.accept) throw new Error("not listening");
-    const peer = new MemoryPeer(window, `127.0.0.${this.peers.length + 1}`);
+    const peer = new MemoryPeer(window, remoteAddress);
     this.peers.push(peer);
     peer.handler = this.accept(peer.socket);
     return peer;

@@ -29,6 +29,13 @@ export class FakeSocket implements SessionSocket {
   closed = false;
   /** Reject sends (simulates a full send buffer). */
   refuseSends = false;
+  /** The session called markTrusted (admission: no longer dropped to make room). */
+  trusted = false;
+  remoteAddress = "127.0.0.1";
+
+  markTrusted(): void {
+    this.trusted = true;
+  }
 
   sendText(utf8: Uint8Array): boolean {
     if (this.closed || this.refuseSends) return false;

@@ -368,13 +368,29 @@ describe("e2e: goodbye reasons, arbitration, socket cap, unpair, reboot", () => 
     noViolations(d);
   });
 
-  test("the open-socket cap refuses the extra WebSocket", async () => {
+  test("the open-socket cap: a silent socket makes room; only sockets that proved a key refuse the extra one", async () => {
     const sp = await speaker({ config: { maxSockets: 2 } });
     const a = await server().open(sp.url);
     const b = await server().open(sp.url);
-    await assert.rejects(server().open(sp.url));
-    a.close();
+    const c = await server().open(sp.url); // not refused: the oldest silent socket made room
+    assert.equal(await closedWith(a), "silent:client", "the speaker (the Sendspin client) closed it");
+    assert.ok(b.isOpen && c.isOpen);
     b.close();
+    c.close();
+    await sleep(50);
+    // two paired servers that proved their keys hold both slots: a third is refused (503)
+    const p1 = await pairedServer(sp, "one");
+    p1.c.close();
+    await sleep(50);
+    const p2 = await pairedServer(sp, "two");
+    p2.c.close();
+    await sleep(50);
+    const k1 = await p1.srv.connect(sp.url, { hello: true });
+    const k2 = await p2.srv.connect(sp.url, { hello: true });
+    await assert.rejects(server().open(sp.url));
+    assert.ok(k1.isOpen && k2.isOpen, "the keyed connections were not dropped");
+    k1.close();
+    k2.close();
   });
 
   test("shutdown and restart goodbyes; a reboot on the same flash keeps identity and records", async () => {

@@ -160,8 +160,8 @@ test("a wrong path gets 404, a plain GET 400, both followed by the end of the co
   s.server.close();
 });
 
-test("the connection cap (maxConnections): one more is refused with 503", { timeout: 20_000 }, async () => {
-  const s = await start({ maxConnections: 2 });
+test("the connection cap (maxConnections), every slot trusted: one more is refused with 503", { timeout: 20_000 }, async () => {
+  const s = await start({ maxConnections: 2 }, (c) => c.markTrusted());
   const a = await client(s.url);
   const b = await client(s.url);
   const c = new WebSocket(s.url);

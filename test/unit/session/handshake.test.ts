@@ -1,5 +1,5 @@
 // The connection state machine up to client/hello: client/init, server/init validation, psk_id look-up
-// over every PSK category, prologue binding, silent closes and the 30 s step timeouts.
+// over every PSK category, prologue binding, silent closes and the handshake deadlines.
 
 import { assert, describe, test } from "../../harness.js";
 import { SENTINEL_PSK, pskId } from "../../../crypto/ids.js";
@@ -149,17 +149,19 @@ describe("session handshake", () => {
     assert.ok(p.closed);
   });
 
-  test("30 s timeouts: server/init, noise message 1, and the provisional first activation", () => {
+  test("timeouts: 5 s (authTimeoutMs) for server/init and noise message 1 together, 30 s for the provisional first activation", () => {
     const rig = makeRig();
     const a = new TestPeer(rig.sessions, rig.crypto).connect();
-    rig.clock.advanceMs(29_999);
+    rig.clock.advanceMs(4_999);
     assert.ok(!a.closed);
     rig.clock.advanceMs(1);
     assert.ok(a.closed, "no server/init");
     const b = new TestPeer(rig.sessions, rig.crypto).connect();
+    rig.clock.advanceMs(4_000);
     b.sock.deliverText(b.serverInitBytes());
-    rig.clock.advanceMs(30_000);
-    assert.ok(b.closed, "no message 1");
+    assert.ok(!b.closed);
+    rig.clock.advanceMs(1_000);
+    assert.ok(b.closed, "server/init does not restart the deadline: no message 1 within 5 s of the upgrade");
     const c = new TestPeer(rig.sessions, rig.crypto);
     c.open(SENTINEL_PSK);
     rig.clock.advanceMs(29_000);
@@ -213,3 +215,57 @@ function tamperedHandshake(p: TestPeer, rig: ReturnType<typeof makeRig>, _seen: 
   p.sock.deliverText(encodeJson(hs.message1()));
   return !p.closed;
 }
+
+describe("session admission (pre-authentication work and trust)", () => {
+  function psk(rig: ReturnType<typeof makeRig>): Uint8Array {
+    const k = new Uint8Array(32);
+    rig.random.fill(k);
+    return k;
+  }
+
+  test("the socket is trusted once a real key is proven or the connection is admitted; never for the bare Sentinel", () => {
+    const rig = makeRig();
+    const keyed = new TestPeer(rig.sessions, rig.crypto);
+    const k = psk(rig);
+    rig.store.addRecord(k, keyed.serverId);
+    keyed.connect();
+    assert.ok(!keyed.sock.trusted, "nothing proven at the upgrade");
+    assert.ok(keyed.handshake(k));
+    assert.ok(keyed.sock.trusted, "a long-term key proven in message 1");
+    const anon = new TestPeer(rig.sessions, rig.crypto);
+    anon.open(SENTINEL_PSK);
+    assert.ok(!anon.sock.trusted, "the Sentinel PSK is public: provisional Sentinel connections stay droppable");
+    anon.send("server/activate", { activities: [], active_roles: [] });
+    assert.ok(!anon.closed);
+    assert.ok(anon.sock.trusted, "admitted");
+  });
+
+  test("while a server plays, a spent budget closes a peer with no key silently, before any Noise work", () => {
+    const rig = makeRig();
+    const keyed = new TestPeer(rig.sessions, rig.crypto);
+    const k = psk(rig);
+    rig.store.addRecord(k, keyed.serverId);
+    keyed.open(k);
+    // another host's flood has spent the global budget (2 s of work against a 0.2 s burst)
+    assert.ok(rig.sessions.preAuthBudget.run("10.9.9.9", () => rig.clock.advanceMs(2_000)));
+    const idle = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.ok(idle.handshake(SENTINEL_PSK), "no server holds the player role: nothing to protect, no ration");
+    idle.close();
+    keyed.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
+    assert.equal(rig.sessions.admitted?.serverId, keyed.serverId);
+    const late = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.equal(late.handshake(SENTINEL_PSK), false);
+    assert.ok(late.closed);
+    assert.equal(late.sock.outbox.length, 0, "no message 2, no application message");
+    assert.ok(rig.sessions.preAuthBudget.stats.refused >= 1);
+    keyed.send("server/activate", { activities: ["playback"], active_roles: ["player@v1"] });
+    assert.ok(!keyed.closed, "the keyed connection's messages are not rationed");
+    // 10 % of wall time, counted from the start of that work, repays the 1.8 s debt in 18 s; then a newcomer gets in
+    rig.clock.advanceMs(15_500);
+    const early = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.equal(early.handshake(SENTINEL_PSK), false, "still in debt");
+    rig.clock.advanceMs(1_000);
+    const again = new TestPeer(rig.sessions, rig.crypto).connect();
+    assert.ok(again.handshake(SENTINEL_PSK));
+  });
+});

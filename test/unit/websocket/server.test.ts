@@ -166,8 +166,8 @@ describe("websocket server (in-memory transport)", () => {
     assert.equal(reader.status, 431);
   });
 
-  test("the connection cap: one more is answered 503 and closed; a freed slot is reused", () => {
-    const r = rig({ maxConnections: 2 });
+  test("the connection cap, every slot trusted: one more is answered 503 and closed; a freed slot is reused", () => {
+    const r = rig({ maxConnections: 2 }, (c) => c.markTrusted());
     const a = open(r);
     open(r);
     const extra = r.listener.connect();
@@ -190,6 +190,105 @@ describe("websocket server (in-memory transport)", () => {
     assert.ok(silent.serverClosed);
     r.clock.advanceMs(5000);
     assert.ok(silent2.serverClosed, "an unanswerable refusal ends after closeTimeoutMs");
+  });
+
+  test("admission at the cap: the oldest untrusted connection makes room, trusted ones never do", () => {
+    const r = rig({ maxConnections: 3 });
+    const trusted = open(r);
+    r.conns[0].markTrusted();
+    const idle = r.listener.connect(); // TCP only, not a byte
+    const upgraded = open(r); // a WebSocket that says nothing
+    assert.equal(r.server.connectionCount, 3);
+    const newcomer = open(r); // not 503: the idle socket, the oldest untrusted, was dropped
+    assert.ok(idle.serverClosed, "the idle socket made room");
+    assert.equal(idle.take().length, 0, "dropped without a response");
+    assert.ok(!upgraded.peer.serverClosed && !trusted.peer.serverClosed);
+    open(r);
+    assert.ok(upgraded.peer.serverClosed, "then the silent WebSocket, the next oldest");
+    assert.deepEqual(r.log, ["close:1006"], "its user hears an abnormal close");
+    assert.ok(!trusted.peer.serverClosed && !newcomer.peer.serverClosed);
+    // everything but the trusted one churns; the trusted one is never dropped
+    for (let i = 0; i < 10; i++) open(r);
+    assert.ok(!trusted.peer.serverClosed, "the trusted connection stays");
+    assert.equal(r.server.connectionCount, 3);
+    assert.deepEqual(r.server.stats, { connectionHighWater: 3, evictions: 12 });
+  });
+
+  test("admission at the cap: the host holding the most untrusted connections yields first, not an older lone one", () => {
+    const r = rig({ maxConnections: 3, maxUntrustedPerAddress: 2 });
+    const lone = r.listener.connect(undefined, "127.0.0.1"); // a real server mid-handshake
+    const a1 = r.listener.connect(undefined, "127.0.0.2");
+    const a2 = r.listener.connect(undefined, "127.0.0.2");
+    r.listener.connect(undefined, "127.0.0.3"); // another host: 127.0.0.2 holds two, the lone one is older
+    assert.ok(a1.serverClosed, "the oldest of the host holding two");
+    assert.ok(!lone.serverClosed && !a2.serverClosed);
+    for (let i = 0; i < 20; i++) r.listener.connect(undefined, `127.0.0.${2 + (i % 2)}`); // two hosts churning
+    assert.ok(!lone.serverClosed, "the lone connection outlasts two hosts that keep reconnecting");
+    assert.equal(r.server.connectionCount, 3);
+  });
+
+  test("admission at the cap, one connection per host: a silent one yields before one that has spoken", () => {
+    const r = rig({ maxConnections: 3 });
+    const spoke = r.listener.connect(undefined, "127.0.0.1");
+    spoke.send(concatBytes(upgradeRequest(), clientFrame(OP_TEXT, utf8Encode("server/init"))));
+    const upgraded = r.listener.connect(undefined, "127.0.0.2");
+    upgraded.send(upgradeRequest());
+    const idle = r.listener.connect(undefined, "127.0.0.3");
+    r.listener.connect(undefined, "127.0.0.4");
+    assert.ok(idle.serverClosed, "no upgrade: first to go, although the youngest");
+    for (let i = 5; i < 10; i++) r.listener.connect(undefined, `127.0.0.${i}`);
+    assert.ok(!upgraded.serverClosed, "idle newcomers churn among themselves: upgraded beats not upgraded");
+    const other = r.listener.connect(undefined, "127.0.0.10");
+    other.send(upgradeRequest());
+    r.listener.connect(undefined, "127.0.0.11");
+    assert.ok(upgraded.serverClosed, "with no idle one left, the oldest silent WebSocket goes");
+    assert.ok(!spoke.serverClosed, "the one that spoke stays");
+  });
+
+  test("admission per address: a third untrusted connection from one address drops that address's oldest", () => {
+    const r = rig({ maxConnections: 8, maxUntrustedPerAddress: 2 });
+    const other = r.listener.connect(undefined, "127.0.0.9");
+    const a1 = r.listener.connect(undefined, "127.0.0.2");
+    const a2 = r.listener.connect(undefined, "::ffff:127.0.0.2"); // the same host, IPv6-mapped
+    assert.ok(!a1.serverClosed && !a2.serverClosed);
+    const a3 = r.listener.connect(undefined, "127.0.0.2");
+    assert.ok(a1.serverClosed, "the address's oldest made room");
+    assert.ok(!a2.serverClosed && !a3.serverClosed && !other.serverClosed, "nobody else was touched");
+    // a trusted connection from the address does not count against its cap
+    a2.send(upgradeRequest());
+    r.conns[0].markTrusted();
+    r.listener.connect(undefined, "127.0.0.2");
+    r.listener.connect(undefined, "127.0.0.2");
+    assert.ok(!a2.serverClosed, "trusted: kept");
+    assert.ok(a3.serverClosed);
+    assert.equal(r.server.connectionCount, 4);
+  });
+
+  test("the preAuth gate: accepting and upgrading run inside it; refused, the connection is dropped unanswered", () => {
+    const seen: string[] = [];
+    let allow = false;
+    const r = rig({
+      preAuth: (address, work) => {
+        seen.push(`${address}:${allow}`);
+        if (allow) work();
+        return allow;
+      },
+    });
+    const refused = r.listener.connect();
+    assert.ok(refused.serverClosed, "refused at accept");
+    assert.equal(r.server.connectionCount, 0, "not even a slot");
+    allow = true;
+    const late = r.listener.connect();
+    allow = false;
+    late.send(upgradeRequest());
+    assert.ok(late.serverClosed, "refused at the upgrade");
+    assert.equal(late.take().length, 0);
+    allow = true;
+    const { peer } = open(r);
+    peer.send(clientFrame(OP_TEXT, utf8Encode("hi")));
+    assert.deepEqual(seen, ["127.0.0.1:false", "127.0.0.2:true", "127.0.0.2:false", "127.0.0.3:true", "127.0.0.3:true"], "accept and upgrade pass through the gate, messages do not");
+    assert.deepEqual(r.log, ["text:hi"]);
+    assert.equal(r.server.connectionCount, 1);
   });
 
   test("protocol violations: close frame with 1002 / 1007 / 1009, then TCP closes", () => {
