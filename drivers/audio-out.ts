@@ -183,17 +183,22 @@ export class I2sAudioSink implements AudioSinkPort {
   }
 
   /**
-   * Release, in order, each queued buffer whose last frame the model says has played. (Not earlier, as the
-   * device's driver does when it copies a buffer into its DMA buffers: the player counts the buffers it has
-   * at the sink, and with its chunks arriving only the send-ahead before they play, buffers released ~128 ms
-   * early left it with one block or none and it padded the next with silence as for an underrun, every 40 ms.)
+   * Release, in order, each queued buffer the output would have taken by now. While a started output may
+   * still ask for data: once its last frame has played. Without an output: once it fits in one DMA buffer
+   * ahead of the play position, as the device's driver holds one in flight, which gives the player its
+   * device margin against a stall. (Not the whole DMA ring, ~128 ms: the player counts the blocks it has at
+   * the sink, and with its chunks arriving only the send-ahead, ~105-150 ms, before they play, blocks taken
+   * that early left it with one or none, and it padded the next with silence as for an underrun.)
    */
   private playByClock(): void {
+    const f = this.format;
+    if (!f) return;
+    const ahead = this.broken ? (DMA_BUFFER_BYTES * 1e6) / (f.channels * 2 * f.sampleRate) : 0;
     const now = this.clock.nowUs();
     let released = false;
     for (;;) {
       const item = this.queue.head();
-      if (!item || item.startUs + item.frames * this.frameUs > now) break;
+      if (!item || item.startUs + item.frames * this.frameUs > now + ahead) break;
       this.tap?.(item.buf.subarray(item.off, item.end));
       this.queue.release();
       released = true;

@@ -4,15 +4,15 @@
 // out counted frame by frame against what was sent (a signal whose every frame names itself).
 //
 //   MODDABLE=/path/to/moddable node build/test/native/moddable-stream.js [options]
-//     --output clock     no sound device: the sink plays by the clock (default); what it plays is read from the
-//                        simulator's PCM tap (SENDSPIN_PCM_TAP)
-//     --output alsa      ALSA's `file` plugin over its `null` device (an asoundrc in a scratch HOME): what ALSA
-//                        was given is read from the plugin's file
+// No sound device (an asoundrc in a scratch HOME names a card that does not exist): the sink plays by the clock,
+// and what it plays is read from the simulator's PCM tap (SENDSPIN_PCM_TAP). (ALSA's `null` device, under the
+// `file` plugin, is no substitute for a sound card: it takes frames as fast as they come, ~900× real time.)
 //     --seconds N        stream length (default 20)
-//     --stalls a,b,...   stop the simulator (SIGSTOP) for a ms, b ms, ... during the stream, 2 s apart, and
-//                        report the largest stall after which nothing was lost (item 5 of issue 12)
+//     --stalls a,b,...   stop the simulator (SIGSTOP: its JavaScript, sockets and timers; the host clock runs on)
+//                        for a ms, b ms, ... during the stream, 2 s apart, and report for each whether the
+//                        output has a discontinuity after it, and the largest stall survived
 //     --no-build         reuse the last build
-// Needs: $MODDABLE with its lin tools built, Debian's libmbedtls-dev, libasound2, xvfb-run. docs/moddable-checks.md.
+// Needs: $MODDABLE with its lin tools built, Debian's libmbedtls-dev, xvfb-run. docs/moddable-checks.md.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -22,9 +22,10 @@ import { AudioSender, ReferenceServer, pairWithPairingPsk, pairingPskFromToken }
 import { countOutput, frameIdSignal, type OutputCount } from "../support/frame-id-signal.js";
 
 const RATE = 48000;
+/** The reference server's default chunk: 20 ms. */
+const CHUNK_FRAMES = 960;
 
 interface Options {
-  output: "clock" | "alsa";
   seconds: number;
   stalls: number[];
   build: boolean;
@@ -32,11 +33,10 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { output: "clock", seconds: 20, stalls: [], build: true, port: 18928 + (process.pid % 1000) };
+  const o: Options = { seconds: 20, stalls: [], build: true, port: 18928 + (process.pid % 1000) };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
-    if (a === "--output" && (argv[i + 1] === "clock" || argv[i + 1] === "alsa")) o.output = argv[++i] as Options["output"];
-    else if (a === "--seconds") o.seconds = Number(argv[++i]);
+    if (a === "--seconds") o.seconds = Number(argv[++i]);
     else if (a === "--stalls") o.stalls = argv[++i].split(",").map(Number);
     else if (a === "--no-build") o.build = false;
     else throw new Error(`unknown option ${a}`);
@@ -138,16 +138,10 @@ async function main(): Promise<number> {
   const run = join(out, "run");
   rmSync(run, { recursive: true, force: true });
   mkdirSync(join(run, "xdg"), { recursive: true });
-  const captured = join(run, o.output === "alsa" ? "alsa-file.raw" : "tap.raw");
-  writeFileSync(
-    join(run, ".asoundrc"),
-    o.output === "alsa"
-      ? `pcm.!default { type file slave.pcm "null" file "${captured}" format "raw" }\n`
-      : // A card that does not exist: opening the output fails in the driver's thread, as on a host without sound.
-        "pcm.!default { type hw card 63 }\n",
-  );
-  const simEnv: NodeJS.ProcessEnv = { ...env, HOME: run, XDG_CONFIG_HOME: join(run, "xdg") };
-  if (o.output === "clock") simEnv.SENDSPIN_PCM_TAP = captured;
+  const captured = join(run, "tap.raw");
+  // A card that does not exist: opening the output fails in the driver's thread, as on a host without sound.
+  writeFileSync(join(run, ".asoundrc"), "pcm.!default { type hw card 63 }\n");
+  const simEnv: NodeJS.ProcessEnv = { ...env, HOME: run, XDG_CONFIG_HOME: join(run, "xdg"), SENDSPIN_PCM_TAP: captured };
   const sim = new Mcsim(so, run, simEnv);
   let server: ReferenceServer | undefined;
   try {
@@ -161,9 +155,10 @@ async function main(): Promise<number> {
     const c = await server.connect(url, { hello: true, activate: { activities: ["playback"], active_roles: ["player@v1"] } });
     const frames = Math.round(o.seconds * RATE);
     const sender = new AudioSender(c, { pcm: frameIdSignal(frames), format: { sample_rate: RATE, channels: 2, bit_depth: 16 } });
-    const stalls = stallPlan(o.stalls, sim);
+    const stalls: Stall[] = [];
+    const stalling = stallPlan(o.stalls, sim, () => sender.sent.length, stalls);
     const stats = await sender.done;
-    await stalls;
+    await stalling;
     // Let the last chunk play out (the send-ahead, plus the output's queue).
     await sleep(stats.sendAheadMs + 1500);
     c.close();
@@ -173,6 +168,7 @@ async function main(): Promise<number> {
     writeFileSync(join(run, "mcsim.log"), sim.lines.join("\n") + "\n");
     const count = countOutput(outBytes);
     report(o, frames, stats.sendAheadMs, count, sim.lines);
+    if (stalls.length > 0) return reportStalls(stalls, count, frames);
     return lost(frames, count) === 0 && count.foreign === 0 ? 0 : 1;
   } catch (e) {
     console.log(`not ok ${String(e)}`);
@@ -184,16 +180,39 @@ async function main(): Promise<number> {
   }
 }
 
-/** Stop the simulator for each stall in turn, the first 3 s into the stream, then every 2 s. */
-async function stallPlan(stalls: number[], sim: Mcsim): Promise<void> {
+interface Stall {
+  ms: number;
+  /** Signal frame being sent when the stall began: what plays about the send-ahead later. */
+  atFrame: number;
+}
+
+/** Stop the simulator for each stall in turn, the first 3 s into the stream, then 2 s after each. */
+async function stallPlan(stalls: number[], sim: Mcsim, chunksSent: () => number, done: Stall[]): Promise<void> {
   await sleep(3000);
   for (const ms of stalls) {
+    done.push({ ms, atFrame: chunksSent() * CHUNK_FRAMES });
     sim.signal("SIGSTOP");
     await sleep(ms);
     sim.signal("SIGCONT");
-    console.log(`# stalled the simulator ${ms} ms`);
     await sleep(2000);
   }
+}
+
+/** Each stall survived unless a discontinuity shows between its start and the next stall's (or the end). */
+function reportStalls(stalls: Stall[], c: OutputCount, frames: number): number {
+  let largest = 0;
+  let allBelow = true;
+  for (let i = 0; i < stalls.length; i++) {
+    const from = stalls[i].atFrame - RATE; // what was queued or in flight when it began
+    const to = i + 1 < stalls.length ? stalls[i + 1].atFrame - RATE : frames;
+    const hits = c.discontinuities.filter((d) => d.expected >= from && d.expected < to);
+    const lostHere = hits.reduce((n, d) => n + Math.max(0, d.found - d.expected), 0);
+    console.log(`# stall ${stalls[i].ms} ms at signal frame ${stalls[i].atFrame}: ${hits.length === 0 ? "no discontinuity" : `${hits.length} discontinuities, ${lostHere} frames skipped`}`);
+    if (hits.length === 0 && allBelow) largest = Math.max(largest, stalls[i].ms);
+    else allBelow = false;
+  }
+  console.log(`# largest stall survived without a discontinuity (all shorter ones too): ${largest} ms`);
+  return 0;
 }
 
 /** Frames of the stream that never came out: before the first, skipped inside, after the last. */
@@ -205,7 +224,7 @@ function lost(sent: number, c: OutputCount): number {
 function report(o: Options, sent: number, sendAheadMs: number, c: OutputCount, lines: string[]): void {
   const speakerErrors = lines.filter((l) => /audio|player|error|warn/i.test(l) && !/^instruments/.test(l));
   for (const l of speakerErrors.slice(0, 20)) console.log(`#   mcsim: ${l}`);
-  console.log(`# output ${o.output}: ${sent} frames sent (${o.seconds} s, send-ahead ${sendAheadMs} ms); ${c.frames} frames out`);
+  console.log(`# output by the clock: ${sent} frames sent (${o.seconds} s, send-ahead ${sendAheadMs} ms); ${c.frames} frames out`);
   console.log(`# signal frames out ${c.played}, first ${c.first}, last ${c.last}; skipped ${c.skipped}, repeated ${c.repeated}, foreign ${c.foreign}`);
   console.log(`# silence: leading ${c.leadingSilence}, inner ${c.innerSilence}, trailing ${c.trailingSilence}; discontinuities ${c.discontinuities.length}`);
   for (const d of c.discontinuities.slice(0, 10)) console.log(`#   at output frame ${d.at}: expected ${d.expected}, found ${d.found} after ${d.silence} frames of silence`);
