@@ -26,6 +26,8 @@ const DMA_BUFFER_BYTES = 4092;
 const WATCHDOG_MS = 1000;
 /** How often the queue is played by the clock when the output does not take it (ms). */
 const CLOCK_TICK_MS = 5;
+/** A clock tick later than this (µs) is logged: about what the player keeps queued beyond one block. */
+const STALL_REPORT_US = 25_000;
 
 export interface AudioOutOptions {
   /** Formats to offer; those the driver cannot take (not 16-bit, rate outside 8–48 kHz) are left out. */
@@ -61,6 +63,7 @@ export class I2sAudioSink implements AudioSinkPort {
   private heard = false;
   private watchdog: TimerHandle | undefined;
   private clockTimer: TimerHandle | undefined;
+  private lastClockUs = 0;
 
   constructor(clock: ClockPort, log: LogPort, o: AudioOutOptions) {
     this.clock = clock;
@@ -174,7 +177,9 @@ export class I2sAudioSink implements AudioSinkPort {
   }
 
   private startClock(): void {
-    if (this.clockTimer === undefined) this.clockTimer = this.clock.setInterval(() => this.playByClock(), CLOCK_TICK_MS);
+    if (this.clockTimer !== undefined) return;
+    this.lastClockUs = 0;
+    this.clockTimer = this.clock.setInterval(() => this.playByClock(), CLOCK_TICK_MS);
   }
 
   private stopClock(): void {
@@ -195,6 +200,10 @@ export class I2sAudioSink implements AudioSinkPort {
     if (!f) return;
     const ahead = this.broken ? (DMA_BUFFER_BYTES * 1e6) / (f.channels * 2 * f.sampleRate) : 0;
     const now = this.clock.nowUs();
+    // A JavaScript stall longer than what is queued is heard as a skip: say when one happened.
+    const late = now - this.lastClockUs - CLOCK_TICK_MS * 1000;
+    if (this.lastClockUs > 0 && late > STALL_REPORT_US) this.log.log("warn", `audio: the clock tick came ${Math.round(late / 1000)} ms late (JavaScript stalled)`);
+    this.lastClockUs = now;
     let released = false;
     for (;;) {
       const item = this.queue.head();
