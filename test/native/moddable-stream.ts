@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     writeFileSync(join(run, "mcsim.log"), sim.lines.join("\n") + "\n");
     const count = countOutput(outBytes);
     report(o, frames, stats.sendAheadMs, count, sim.lines);
-    if (stalls.length > 0) return reportStalls(stalls, count, frames);
+    if (stalls.length > 0) return reportStalls(stalls, count, frames, stats.sendAheadMs);
     return lost(frames, count) === 0 && count.foreign === 0 ? 0 : 1;
   } catch (e) {
     console.log(`not ok ${String(e)}`);
@@ -202,13 +202,17 @@ async function stallPlan(stalls: number[], sim: Mcsim, chunksSent: () => number,
   }
 }
 
-/** Each stall survived unless a discontinuity shows between its start and the next stall's (or the end). */
-function reportStalls(stalls: Stall[], c: OutputCount, frames: number): number {
+/**
+ * Each stall survived unless a discontinuity shows from what was playing when it began (the frame being sent
+ * then, less the send-ahead and 20 ms) to what was playing when the next one began (or the end).
+ */
+function reportStalls(stalls: Stall[], c: OutputCount, frames: number, sendAheadMs: number): number {
   let largest = 0;
   let allBelow = true;
+  const back = Math.round(((sendAheadMs + 20) * RATE) / 1000);
   for (let i = 0; i < stalls.length; i++) {
-    const from = stalls[i].atFrame - RATE; // what was queued or in flight when it began
-    const to = i + 1 < stalls.length ? stalls[i + 1].atFrame - RATE : frames;
+    const from = stalls[i].atFrame - back;
+    const to = i + 1 < stalls.length ? stalls[i + 1].atFrame - back : frames;
     const hits = c.discontinuities.filter((d) => d.expected >= from && d.expected < to);
     const lostHere = hits.reduce((n, d) => n + Math.max(0, d.found - d.expected), 0);
     console.log(`# stall ${stalls[i].ms} ms at signal frame ${stalls[i].atFrame}: ${hits.length === 0 ? "no discontinuity" : `${hits.length} discontinuities, ${lostHere} frames skipped`}`);
