@@ -30,7 +30,7 @@ export interface Discontinuity {
 export interface OutputCount {
   /** Frames in the output. */
   frames: number;
-  /** Signal frames that came out once, in order. */
+  /** Signal frames that came out (a repeated one counts each time). */
   played: number;
   /** Zero frames before the first signal frame, after the last, and in between. */
   leadingSilence: number;
