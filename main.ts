@@ -26,7 +26,7 @@ function boot(): void {
   const speakerConfig = parseConfig(config);
   const device = parseDeviceConfig(config);
   const board = createBoard({ config: speakerConfig, device, clock, log });
-  const sink = new I2sAudioSink(clock, log, { formats: speakerConfig.audioFormats });
+  const sink = new I2sAudioSink(clock, log, { formats: speakerConfig.audioFormats, tap: board.audioTap });
   const arbiter = new AudioArbiter(sink, clock, log);
   const outputs: PinOutput[] = [...board.pinOutputs];
   if (speakerConfig.outChannels.indexOf("speaker") >= 0) outputs.push(new SpokenPin(arbiter, bundledDigitClips(log)));

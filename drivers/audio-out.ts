@@ -6,26 +6,39 @@
 // The hardware reports no play position, so queuedFrames/nextPlayTimeUs come from the playout model:
 // the I2S clock and the µs timer share the ESP32's crystal, and the modelled pipeline delay is two DMA
 // buffers (one waiting for the next onWritable, one in flight; to be confirmed on a board, a fixed error
-// is what static_delay_ms absorbs). Volume is applied by the
-// driver (AudioOut.volume, native). When the output cannot be opened, or never asks for data (Linux
-// simulator without a sound card: ALSA fails in the driver's thread and only prints), the sink plays
-// by the clock alone from then on, so the speaker still runs.
+// is what static_delay_ms absorbs). Volume is applied by the driver (AudioOut.volume, native).
+//
+// Playing by the clock. Until a started output first asks for data, and for good when it cannot be
+// opened or never asks (Linux simulator without a sound card: ALSA fails in the driver's thread and only
+// prints), the same queue is played by the clock: each buffer is released once the model says it has
+// played. So the player keeps consuming its jitter buffer on time while the watchdog waits (standing
+// still for the watchdog's second overflowed it within 0.9 s), and the move to the clock after the
+// watchdog changes nothing in the model (no buffer is dropped, none starts late): the speaker runs on,
+// silently, with the timing the hardware would have had.
 
 import AudioOut from "embedded:io/audio/out";
 import type { AudioSinkPort, ClockPort, LogPort, PcmFormat, TimerHandle } from "../modules/platform.js";
 import { PlayoutQueue } from "../modules/audio/playout-queue.js";
-import { TimedSink } from "../modules/audio/timed-sink.js";
 
 /** ESP32 driver: 6 DMA buffers of 4092 bytes, one of them in flight (modules/io/audioout/esp32). */
 const DMA_BUFFER_BYTES = 4092;
 /** A started output asks for data within this time, or it is taken as broken. */
 const WATCHDOG_MS = 1000;
+/** How often the queue is played by the clock when the output does not take it (ms). */
+const CLOCK_TICK_MS = 5;
+/** A clock tick later than this (µs) is logged: about what the player keeps queued beyond one block. */
+const STALL_REPORT_US = 25_000;
 
 export interface AudioOutOptions {
   /** Formats to offer; those the driver cannot take (not 16-bit, rate outside 8–48 kHz) are left out. */
   formats: readonly PcmFormat[];
   /** Most audio held in the JavaScript queue and the DMA buffers together (ms). */
   capacityMs?: number;
+  /**
+   * Receives every frame handed to the output, in order, as it is handed over (to the driver, or to the
+   * clock; before the gain): the simulator's PCM tap.
+   */
+  tap?: (pcm: Uint8Array) => void;
 }
 
 /** The driver also has close(), which the SDK's typing of AudioOut leaves out. */
@@ -38,9 +51,10 @@ export class I2sAudioSink implements AudioSinkPort {
   private readonly log: LogPort;
   private readonly queue: PlayoutQueue;
   private readonly capacityMs: number;
+  private readonly tap: ((pcm: Uint8Array) => void) | undefined;
   private out: AudioOut | undefined;
-  private fallback: TimedSink | undefined;
   private format: PcmFormat | null = null;
+  private frameUs = 0;
   private gain = 1;
   private hwWritable = 0;
   private refused = false;
@@ -48,11 +62,14 @@ export class I2sAudioSink implements AudioSinkPort {
   private broken = false;
   private heard = false;
   private watchdog: TimerHandle | undefined;
+  private clockTimer: TimerHandle | undefined;
+  private lastClockUs = 0;
 
   constructor(clock: ClockPort, log: LogPort, o: AudioOutOptions) {
     this.clock = clock;
     this.log = log;
     this.capacityMs = o.capacityMs ?? 150;
+    this.tap = o.tap;
     this.nativeFormats = o.formats.filter((f) => f.bitsPerSample === 16 && (f.channels === 1 || f.channels === 2) && f.sampleRate >= 8000 && f.sampleRate <= 48000);
     const first = this.nativeFormats[0] ?? { sampleRate: 48000, channels: 2, bitsPerSample: 16 };
     this.queue = new PlayoutQueue(clock, { capacityMs: this.capacityMs, latencyUs: this.dmaLatencyUs(first), maxItems: 48 });
@@ -60,40 +77,36 @@ export class I2sAudioSink implements AudioSinkPort {
 
   open(format: PcmFormat): void {
     this.shutHardware();
-    this.fallback?.close();
-    this.fallback = undefined;
     this.format = { sampleRate: format.sampleRate, channels: format.channels, bitsPerSample: format.bitsPerSample };
+    this.frameUs = 1e6 / format.sampleRate;
     this.queue.reset(format);
     this.startHardware();
   }
 
   close(): void {
     this.shutHardware();
-    this.fallback?.close();
-    this.fallback = undefined;
+    this.stopClock();
     this.queue.drop();
     this.format = null;
   }
 
   write(buf: Uint8Array, frames: number, done?: () => void): boolean {
-    if (this.fallback) return this.fallback.write(buf, frames, done);
     if (!this.format || !this.queue.push(buf, frames, done)) {
       this.refused = true;
       return false;
     }
     // No feeding from here: `done` must never run inside write (port contract). The driver's
     // onWritable comes once per DMA buffer sent (ESP32: about every 21 ms at 48 kHz stereo, the
-    // channel runs continuously) or per ALSA period (Linux), and feeds the queue.
+    // channel runs continuously) or per ALSA period (Linux), and feeds the queue; or the clock plays it.
     return true;
   }
 
   queuedFrames(): number {
-    if (this.fallback) return this.fallback.queuedFrames();
     return this.format ? this.queue.queuedFrames() : 0;
   }
 
   nextPlayTimeUs(): number {
-    return this.fallback ? this.fallback.nextPlayTimeUs() : this.queue.nextPlayTimeUs();
+    return this.queue.nextPlayTimeUs();
   }
 
   latencyUs(): number {
@@ -109,7 +122,6 @@ export class I2sAudioSink implements AudioSinkPort {
   }
 
   flush(): void {
-    if (this.fallback) return this.fallback.flush();
     this.queue.drop();
     // The DMA buffers still hold up to ~100 ms of the old audio: reopen the channel to cut it.
     if (this.out) {
@@ -120,7 +132,6 @@ export class I2sAudioSink implements AudioSinkPort {
 
   setGain(gain: number): void {
     this.gain = gain < 0 ? 0 : gain > 1 ? 1 : gain;
-    this.fallback?.setGain(this.gain);
     if (this.out) this.out.volume = this.gain;
   }
 
@@ -128,7 +139,9 @@ export class I2sAudioSink implements AudioSinkPort {
     const f = this.format;
     if (!f) return;
     this.hwWritable = 0;
-    if (this.broken) return this.startFallback(f);
+    // Until the output asks for data (for good once it is known not to), the clock plays the queue.
+    this.startClock();
+    if (this.broken) return;
     try {
       const sink = this;
       const out = new AudioOut({
@@ -137,7 +150,10 @@ export class I2sAudioSink implements AudioSinkPort {
         bitsPerSample: 16,
         onWritable(bytes: number) {
           if (sink.out !== out) return;
-          sink.heard = true;
+          if (!sink.heard) {
+            sink.heard = true;
+            sink.stopClock();
+          }
           sink.hwWritable = bytes;
           sink.feed();
         },
@@ -151,24 +167,55 @@ export class I2sAudioSink implements AudioSinkPort {
         if (this.out !== out || this.heard) return;
         this.log.log("error", "audio: the output never asked for data (no sound device?); playing silently by the clock");
         this.broken = true;
-        this.shutHardware();
-        this.startFallback(f);
-        this.queue.drop(); // what was queued for the hardware is released; its owners write again
+        this.shutHardware(); // the clock goes on playing the queue
       }, WATCHDOG_MS);
     } catch (e) {
       this.out = undefined;
       this.broken = true;
       this.log.log("error", `audio: cannot open ${f.sampleRate}/${f.bitsPerSample}/${f.channels} (${String(e)}); playing silently by the clock`);
-      this.startFallback(f);
     }
   }
 
-  private startFallback(f: PcmFormat): void {
-    const fb = new TimedSink(this.clock, { nativeFormats: this.nativeFormats, capacityMs: this.capacityMs, latencyUs: this.queue.latencyUs });
-    fb.onWritable = () => this.onWritable?.();
-    fb.open(f);
-    fb.setGain(this.gain);
-    this.fallback = fb;
+  private startClock(): void {
+    if (this.clockTimer !== undefined) return;
+    this.lastClockUs = 0;
+    this.clockTimer = this.clock.setInterval(() => this.playByClock(), CLOCK_TICK_MS);
+  }
+
+  private stopClock(): void {
+    this.clock.clear(this.clockTimer);
+    this.clockTimer = undefined;
+  }
+
+  /**
+   * Release, in order, each queued buffer the output would have taken by now. While a started output may
+   * still ask for data: once its last frame has played. Without an output: once it fits in one DMA buffer
+   * ahead of the play position, as the device's driver holds one in flight, which gives the player its
+   * device margin against a stall. (Not the whole DMA ring, ~128 ms: the player counts the blocks it has at
+   * the sink, and with its chunks arriving only the send-ahead, ~105-150 ms, before they play, blocks taken
+   * that early left it with one or none, and it padded the next with silence as for an underrun.)
+   */
+  private playByClock(): void {
+    const f = this.format;
+    if (!f) return;
+    const ahead = this.broken ? (DMA_BUFFER_BYTES * 1e6) / (f.channels * 2 * f.sampleRate) : 0;
+    const now = this.clock.nowUs();
+    // A JavaScript stall longer than what is queued is heard as a skip: say when one happened.
+    const late = now - this.lastClockUs - CLOCK_TICK_MS * 1000;
+    if (this.lastClockUs > 0 && late > STALL_REPORT_US) this.log.log("warn", `audio: the clock tick came ${Math.round(late / 1000)} ms late (JavaScript stalled)`);
+    this.lastClockUs = now;
+    let released = false;
+    for (;;) {
+      const item = this.queue.head();
+      if (!item || item.startUs + item.frames * this.frameUs > now + ahead) break;
+      this.tap?.(item.buf.subarray(item.off, item.end));
+      this.queue.release();
+      released = true;
+    }
+    if (released && this.refused) {
+      this.refused = false;
+      this.onWritable?.();
+    }
   }
 
   private shutHardware(): void {
@@ -199,7 +246,9 @@ export class I2sAudioSink implements AudioSinkPort {
       if (n > this.hwWritable) n = this.hwWritable - (this.hwWritable % frameBytes);
       if (n <= 0) break;
       try {
-        out.write(new Uint8Array(item.buf.buffer, item.buf.byteOffset + item.off, n));
+        const pcm = new Uint8Array(item.buf.buffer, item.buf.byteOffset + item.off, n);
+        out.write(pcm);
+        this.tap?.(pcm);
       } catch (e) {
         if (this.failures++ < 3) this.log.log("warn", `audio: write: ${String(e)}`);
         this.hwWritable = 0;

@@ -12,6 +12,7 @@ import { PressDetector } from "../modules/board/press-detector.js";
 import { BlinkIndicator } from "../modules/board/blink-indicator.js";
 import { FileImageFlash } from "./flash-file.js";
 import { DeviceListener } from "./listener.js";
+import { pcmTap } from "./pcm-tap.js";
 
 /** Same geometry as the device's pairing partition (partitions.csv: 16 blocks of 4 KiB). */
 const FLASH_BLOCK = 4096;
@@ -55,6 +56,7 @@ export function createBoard(o: BoardOptions): Board {
     button,
     indicator,
     pinOutputs: displayPin(o),
+    audioTap: pcmTap(),
     whenNetworkUp(ready: () => void): void {
       ready();
     },

@@ -26,6 +26,8 @@ export interface Board {
   indicator: IndicatorPort;
   /** Ways this board shows a dynamic PIN besides speaking it (a display), possibly none. */
   pinOutputs: PinOutput[];
+  /** Receives every frame the audio sink hands to its output (the desktop simulator's PCM tap), if any. */
+  audioTap?: (pcm: Uint8Array) => void;
   /** Run `ready` once the network is usable (Wi-Fi joined on the device; at once on the desktop). */
   whenNetworkUp(ready: () => void): void;
 }

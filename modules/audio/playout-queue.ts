@@ -2,9 +2,10 @@
 // ring of caller-owned PCM buffers, each released through its `done` callback once the output has taken
 // it, and the playout timing model behind AudioSinkPort.queuedFrames/nextPlayTimeUs.
 //
-// Timing model: the output plays queued frames back to back at the nominal sample rate, starting no
-// earlier than `latencyUs` after they were queued (the hardware pipeline). After an underrun the next
-// frames start at now + latency. On the ESP32 the I2S clock and the µs timer come from the same crystal,
+// Timing model: the output plays queued frames back to back at the nominal sample rate. Frames queued
+// while the output is still playing follow the last queued frame without a gap, however little is left
+// (a DAC fed in time never pauses); frames queued into a dry output start `latencyUs` after now (the
+// hardware pipeline), as after an underrun. On the ESP32 the I2S clock and the µs timer come from the same crystal,
 // so the model tracks the hardware without feedback; the simulator plays exactly by this model.
 // Item records are preallocated: queuing a buffer allocates nothing.
 
@@ -66,7 +67,7 @@ export class PlayoutQueue {
     const bytes = frames * this.frameBytes;
     if (frames <= 0 || bytes > buf.length) return false;
     const now = this.clock.nowUs();
-    const start = this.endUs > now + this.latencyUs ? this.endUs : now + this.latencyUs;
+    const start = this.endUs > now ? this.endUs : now + this.latencyUs;
     const durUs = (frames * 1e6) / this.rate;
     if (this.count === this.ring.length) return false;
     // Always accept into an empty sink (a buffer longer than the capacity would otherwise never fit).
@@ -127,7 +128,7 @@ export class PlayoutQueue {
 
   /** Model time at which the next queued frame would start playing. */
   nextPlayTimeUs(): number {
-    const earliest = this.clock.nowUs() + this.latencyUs;
-    return this.endUs > earliest ? this.endUs : earliest;
+    const now = this.clock.nowUs();
+    return this.endUs > now ? this.endUs : now + this.latencyUs;
   }
 }

@@ -22,6 +22,19 @@ describe("playout queue", () => {
     clock.advanceUs(100000); // underrun: the next buffer starts after the latency again
     assert.equal(q.nextPlayTimeUs(), 125000);
   });
+  test("a buffer queued while the output still plays follows without a gap, even with less than the latency left", () => {
+    const clock = new ManualClock(0);
+    const q = new PlayoutQueue(clock, { capacityMs: 100, latencyUs: 42_000, maxItems: 8 });
+    q.reset(F48);
+    assert.ok(q.push(new Uint8Array(480 * 4), 480)); // 10 ms from 42 ms
+    assert.ok(q.push(new Uint8Array(480 * 4), 480)); // to 62 ms
+    clock.advanceUs(55_000); // 7 ms left: less than the latency
+    assert.equal(q.nextPlayTimeUs(), 62_000);
+    assert.ok(q.push(new Uint8Array(480 * 4), 480));
+    assert.equal(q.nextPlayTimeUs(), 72_000);
+    clock.advanceUs(17_000); // played out at 72 ms: dry, the pipeline delay applies again
+    assert.equal(q.nextPlayTimeUs(), 72_000 + 42_000);
+  });
   test("refuses beyond capacity or ring size, and a buffer too short for its frame count", () => {
     const clock = new ManualClock(0);
     const q = new PlayoutQueue(clock, { capacityMs: 20, latencyUs: 0, maxItems: 3 });
