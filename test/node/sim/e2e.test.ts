@@ -12,7 +12,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../../xs/engine.js";
-import { parseWav } from "../../../modules/audio/wav.js";
+import { chirpNoise, describeEvents } from "../../support/signal-check.js";
+import { frameTimestamps, percentile, readSimOutput, sortedAbs, timeOutput } from "../../support/sim-output.js";
 import { PairingFailed, ReferenceServer, pairWithDynamicPin, pairWithPairingPsk, pairWithStaticPin, pairingPskFromToken } from "../../reference/index.js";
 
 type SimEvent = { event: string; [k: string]: unknown };
@@ -73,7 +74,7 @@ async function ready(sim: Sim, from = 0): Promise<{ url: string; token: string; 
   return { url: `ws://127.0.0.1:${e.port as number}${e.path as string}`, token: e.pairing_token as string, staticPin: e.static_pin as string | null, port: e.port as number };
 }
 
-test("pairing token: pair, reconnect with the record, stream audio, find it in the WAV", async () => {
+test("pairing token: pair, reconnect with the record, stream audio: the WAV is the stream sample for sample, each sample on time, across a stream/clear", async () => {
   const dir = tempDir();
   const sim = new Sim(dir, ["--audio", join(dir, "out.wav"), "--name", "E2E Speaker"]);
   try {
@@ -89,42 +90,67 @@ test("pairing token: pair, reconnect with the record, stream audio, find it in t
     p.close();
     const q = await server.connect(r.url, { hello: true, activate: { activities: ["playback"], active_roles: ["player@v1"] } });
     assert.equal(q.pskKind, "long-term");
-    const rate = 48000, frames = Math.round(rate * 1.5), amp = 8000;
-    const pcm = new Uint8Array(frames * 4);
-    const v = new DataView(pcm.buffer);
-    for (let i = 0; i < frames; i++) {
-      const s = Math.round(amp * Math.sin((2 * Math.PI * 440 * i) / rate));
-      v.setInt16(4 * i, s, true);
-      v.setInt16(4 * i + 2, -s, true);
-    }
-    const stats = await q.playPcm({ pcm, format: { sample_rate: rate, channels: 2, bit_depth: 16 } }).done;
-    assert.equal(stats.interrupted, false);
-    await new Promise((res) => setTimeout(res, 1500)); // let the last chunks play out
+
+    // Three non-periodic signals: A plays whole; B is cut by stream/clear while it plays; C follows the
+    // clear and plays whole. Chunks of 20 ms, sent 500 ms ahead (more than the speaker asks for).
+    const rate = 48000, format = { sample_rate: rate, channels: 2, bit_depth: 16 };
+    const A = chirpNoise(2 * rate, rate, 2, 101), B = chirpNoise(3 * rate, rate, 2, 202), C = chirpNoise(2 * rate, rate, 2, 303);
+    const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+    const a = q.playPcm({ pcm: A, format, chunkMs: 20, sendAheadMs: 500 });
+    assert.equal((await a.done).interrupted, false);
+    await sleep(800); // A plays out
+    const b = q.playPcm({ pcm: B, format, chunkMs: 20, sendAheadMs: 500 });
+    await sleep(1500); // about 1 s of B has played
+    b.stop();
+    await b.done;
+    q.streamClear();
+    const c = q.playPcm({ pcm: C, format, chunkMs: 20, sendAheadMs: 500, streamStart: false });
+    assert.equal((await c.done).interrupted, false);
+    await sleep(1000); // C plays out
     assert.deepEqual(q.violations, []);
     assert.deepEqual(q.errors, []);
     q.close();
     assert.equal(await sim.quit(), 0);
-    const wav = new Uint8Array(readFileSync(join(dir, "out.wav")));
-    const clip = parseWav(wav);
-    assert.ok(clip, "a valid WAV");
-    assert.deepEqual([clip.sampleRate, clip.channels], [48000, 2]);
-    const s = new DataView(wav.buffer, wav.byteOffset + clip.dataOffset, clip.frames * 4);
-    let loud = 0, sumSq = 0, peak = 0, mirrored = 0;
-    for (let i = 0; i < clip.frames; i++) {
-      const l = s.getInt16(4 * i, true), rr = s.getInt16(4 * i + 2, true);
-      if (l !== 0) {
-        loud++;
-        sumSq += l * l;
-        peak = Math.max(peak, Math.abs(l));
-        if (l === -rr) mirrored++;
-      }
-    }
-    // Sync corrections may drop or repeat a few frames: the tone is there, whole, at its level.
-    assert.ok(loud >= frames * 0.95 && loud <= frames * 1.05, `non-silent frames ${loud} of ${frames} sent`);
-    assert.ok(peak <= amp, `peak ${peak}`);
-    const rms = Math.sqrt(sumSq / loud);
-    assert.ok(Math.abs(rms - amp / Math.SQRT2) < amp * 0.05, `rms ${rms.toFixed(0)}`);
-    assert.equal(mirrored, loud, "the channels are the stream's, not swapped or mixed");
+
+    // The WAV against A | B | C, sample by sample, and every sample's time against its timestamp.
+    const out = readSimOutput(join(dir, "out.wav"), sim.events);
+    assert.deepEqual([out.sampleRate, out.channels], [48000, 2]);
+    assert.ok(out.anchors.length >= 1 && out.anchors[0].wav_frame === 0, `audio_out events ${JSON.stringify(out.anchors)}`);
+    assert.equal(out.anchors[0].sample_rate, 48000);
+    const signal = new Uint8Array(A.length + B.length + C.length);
+    signal.set(A, 0);
+    signal.set(B, A.length);
+    signal.set(C, A.length + B.length);
+    const nA = A.length / 4, nB = B.length / 4, nC = C.length / 4;
+    const ts = new Float64Array(nA + nB + nC).fill(NaN);
+    ts.set(frameTimestamps(a.sent, rate), 0);
+    ts.set(frameTimestamps(b.sent, rate), nA);
+    ts.set(frameTimestamps(c.sent, rate), nA + nB);
+    const t = timeOutput(out, signal, ts, server.clock);
+    const k = t.check;
+    const why = describeEvents(k);
+    assert.equal(k.foreign, 0, `no altered or foreign frame: ${why}`);
+    assert.equal(k.repeated, 0, `no frame repeated (no drift here): ${why}`);
+    assert.equal(k.firstIndex, 0, "the stream starts with its first frame");
+    assert.equal(k.lastIndex, nA + nB + nC - 1, "C plays to its last frame");
+    // Expected discontinuities: zeros between A and B; at the clear, zeros and then C from its first
+    // frame (B's tail skipped). Nothing else: no skip at either start, no correction.
+    const skips = k.events.filter((e) => e.kind === "skip");
+    assert.equal(skips.length, 1, `one skip, B's tail at the clear: ${why}`);
+    const cStart = k.indexOf[skips[0].at];
+    assert.equal(cStart, nA + nB, `after the clear, C starts with its first frame: ${why}`);
+    const bPlayed = skips[0].expected - nA;
+    assert.ok(bPlayed > rate / 2 && bPlayed < nB, `B played ${bPlayed} frames before the clear`);
+    assert.ok(k.events.filter((e) => e.kind === "silence").length <= 2, why);
+    assert.equal(k.signalFrames, nA + bPlayed + nC, "every frame of A, B until the clear, and C, exactly once");
+
+    const abs = sortedAbs(t.errorUs);
+    const p50 = percentile(abs, 0.5), p99 = percentile(abs, 0.99), max = abs[abs.length - 1];
+    const at = (idx: number) => t.errorUs[k.indexOf.indexOf(idx)];
+    console.log(`# sim e2e: ${k.signalFrames} frames played sample-exact; |play time − timestamp| p50 ${p50.toFixed(0)} µs, p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs; ` +
+      `first frame of A ${at(0).toFixed(0)} µs, of C (after stream/clear) ${at(nA + nB).toFixed(0)} µs`);
+    assert.ok(Math.abs(at(0)) <= 500 && Math.abs(at(nA + nB)) <= 500, "each start plays its first frame when its time has come");
+    assert.ok(p99 <= 500 && max <= 1000, `p99 ${p99} µs, max ${max} µs`);
   } finally {
     await sim.quit().catch(() => {});
   }
