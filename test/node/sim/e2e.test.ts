@@ -130,24 +130,28 @@ test("pairing token: pair, reconnect with the record, stream audio: the WAV is t
     const k = t.check;
     const why = describeEvents(k);
     assert.equal(k.foreign, 0, `no altered or foreign frame: ${why}`);
-    assert.equal(k.repeated, 0, `no frame repeated (no drift here): ${why}`);
     assert.equal(k.firstIndex, 0, "the stream starts with its first frame");
     assert.equal(k.lastIndex, nA + nB + nC - 1, "C plays to its last frame");
     // Expected discontinuities: zeros between A and B; at the clear, zeros and then C from its first
-    // frame (B's tail skipped). Nothing else: no skip at either start, no correction.
-    const skips = k.events.filter((e) => e.kind === "skip");
-    assert.equal(skips.length, 1, `one skip, B's tail at the clear: ${why}`);
-    const cStart = k.indexOf[skips[0].at];
-    assert.equal(cStart, nA + nB, `after the clear, C starts with its first frame: ${why}`);
-    const bPlayed = skips[0].expected - nA;
+    // frame (B's tail skipped). Besides those, only the spec's one-frame corrections, which follow the
+    // time filter's refinements (the clocks do not drift here: on a quiet host there are none; on a
+    // loaded one the filter's offset estimate can move by more than the 100 µs dead band once).
+    const clearSkip = k.events.filter((e) => e.kind === "skip" && e.frames > 1);
+    const corrections = k.events.filter((e) => (e.kind === "skip" || e.kind === "repeat") && e.frames === 1);
+    assert.equal(clearSkip.length, 1, `one skip, B's tail at the clear: ${why}`);
+    assert.equal(k.indexOf[clearSkip[0].at], nA + nB, `after the clear, C starts with its first frame: ${why}`);
+    const bPlayed = clearSkip[0].expected - nA;
     assert.ok(bPlayed > rate / 2 && bPlayed < nB, `B played ${bPlayed} frames before the clear`);
-    assert.ok(k.events.filter((e) => e.kind === "silence").length <= 2, why);
-    assert.equal(k.signalFrames, nA + bPlayed + nC, "every frame of A, B until the clear, and C, exactly once");
+    assert.equal(k.events.filter((e) => e.kind === "silence").length, 2, `zeros between A and B, and at the clear: ${why}`);
+    assert.equal(k.events.length, 3 + corrections.length, `nothing else: ${why}`);
+    assert.ok(corrections.length <= 2, `one-frame corrections: ${why}`);
+    const dropped = corrections.filter((e) => e.kind === "skip").length, repeated = corrections.length - dropped;
+    assert.equal(k.signalFrames, nA + bPlayed + nC - dropped + repeated, "every frame of A, B until the clear, and C, exactly once but for the corrections");
 
     const abs = sortedAbs(t.errorUs);
     const p50 = percentile(abs, 0.5), p99 = percentile(abs, 0.99), max = abs[abs.length - 1];
     const at = (idx: number) => t.errorUs[k.indexOf.indexOf(idx)];
-    console.log(`# sim e2e: ${k.signalFrames} frames played sample-exact; |play time − timestamp| p50 ${p50.toFixed(0)} µs, p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs; ` +
+    console.log(`# sim e2e: ${k.signalFrames} frames played sample-exact, ${corrections.length} one-frame corrections; |play time − timestamp| p50 ${p50.toFixed(0)} µs, p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs; ` +
       `first frame of A ${at(0).toFixed(0)} µs, of C (after stream/clear) ${at(nA + nB).toFixed(0)} µs`);
     assert.ok(Math.abs(at(0)) <= 500 && Math.abs(at(nA + nB)) <= 500, "each start plays its first frame when its time has come");
     assert.ok(p99 <= 500 && max <= 1000, `p99 ${p99} µs, max ${max} µs`);
@@ -244,6 +248,13 @@ test("a bad flag prints the usage and exits 2; a corrupt flash image is reformat
   const code = await new Promise((res) => bad.on("exit", res));
   assert.equal(code, 2);
   assert.match(err, /usage: npm start/);
+  for (const ppm of ["501", "-600", "fast", ""]) {
+    const c = spawn(process.execPath, [join(projectRoot, "build/sim/main.js"), "--clock-ppm", ppm], { stdio: ["ignore", "pipe", "pipe"] });
+    let e = "";
+    c.stderr.on("data", (d) => (e += String(d)));
+    assert.equal(await new Promise((res) => c.on("exit", res)), 2, `--clock-ppm ${ppm}`);
+    assert.match(e, /--clock-ppm/);
+  }
 
   const dir = tempDir();
   const { writeFileSync } = await import("node:fs");
