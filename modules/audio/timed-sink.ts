@@ -159,8 +159,9 @@ export class TimedSink implements AudioSinkPort {
 
   queuedFrames(): number {
     if (!this.format || !this.running) return 0;
-    const ahead = this.writeTo - (this.clock.nowUs() - this.anchorUs) / this.frameUs;
-    return ahead > 0 ? Math.round(ahead) : 0;
+    // Frames whose first sample has not left the DAC yet.
+    const ahead = this.writeTo - Math.floor((this.clock.nowUs() - this.anchorUs) / this.frameUs) - 1;
+    return ahead > 0 ? ahead : 0;
   }
 
   nextPlayTimeUs(): number {
