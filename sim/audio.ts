@@ -25,7 +25,7 @@ import { convertPcm, sameFormat } from "./pcm.js";
 import { WavWriter } from "./wav-writer.js";
 
 /** Audio the player keeps queued at the simulator's output (ms): rides through host stalls this long. */
-export const DESKTOP_OUTPUT_MS = 250;
+export const DESKTOP_OUTPUT_MS = 500;
 /** Delay from a write into a dry DAC to its first frame (µs). */
 const DAC_LATENCY_US = 10_000;
 

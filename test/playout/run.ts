@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { ReferenceServer, pairingPskFromToken, pairWithPairingPsk, type AudioSender, type ServerConnection } from "../reference/index.js";
+import { DESKTOP_OUTPUT_MS } from "../../sim/audio.js";
 import { chirpNoise, describeEvents } from "../support/signal-check.js";
 import { Sim, simReady } from "../support/sim-process.js";
 import { frameTimestamps, percentile, readSimOutput, sortedAbs, timeOutput, type SimOutput, type Timed } from "../support/sim-output.js";
@@ -78,7 +79,8 @@ function hostOf(out: SimOutput, n: number): number {
 // ---- stalls ------------------------------------------------------------------------------------------
 
 async function stalls(): Promise<void> {
-  const durations = [20, 50, 100, 150, 200, 220, 240, 260, 300, 400];
+  const q = DESKTOP_OUTPUT_MS;
+  const durations = [20, 50, 100, 200, q - 100, q - 60, q - 40, q - 20, q + 20, q + 100];
   const gapMs = 2500;
   const seconds = Math.ceil((3000 + durations.length * gapMs + 2000) / 1000);
   const server = new ReferenceServer({ name: "Playout bench" });
@@ -118,7 +120,7 @@ async function stalls(): Promise<void> {
   console.log(`conditions: ${conditions()}`);
 }
 
-const DESC_QUEUE = "output queue 250 ms (sim/audio.ts DESKTOP_OUTPUT_MS)";
+const DESC_QUEUE = `output queue ${DESKTOP_OUTPUT_MS} ms (sim/audio.ts DESKTOP_OUTPUT_MS)`;
 
 // ---- load --------------------------------------------------------------------------------------------
 
@@ -147,6 +149,7 @@ async function load(seconds: number): Promise<void> {
       ["discontinuities", describeEvents(k, 6) || "none"],
       ["|play time − timestamp| p50 / p99 / max (µs)", `${percentile(abs, 0.5).toFixed(0)} / ${percentile(abs, 0.99).toFixed(0)} / ${abs[abs.length - 1].toFixed(0)}`],
       ["send-ahead (ms, from the speaker's client/state)", stats.sendAheadMs],
+      ["the server's own lateness sending a chunk, max (ms)", Math.max(...sender.sent.map((c) => (c.sentAtUs - c.timestampUs) / 1000 + stats.sendAheadMs)).toFixed(1)],
     ]);
     console.log(`conditions: ${conditions()}; 2 busy loops (node -e "for(;;){}") for the whole stream`);
   } finally {

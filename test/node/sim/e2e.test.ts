@@ -40,19 +40,19 @@ test("pairing token: pair, reconnect with the record, stream audio: the WAV is t
     assert.equal(q.pskKind, "long-term");
 
     // Three non-periodic signals: A plays whole; B is cut by stream/clear while it plays; C follows the
-    // clear and plays whole. Chunks of 20 ms, sent 500 ms ahead (more than the speaker asks for).
+    // clear and plays whole. Chunks of 20 ms, sent as far ahead as the speaker asks (over 500 ms).
     const rate = 48000, format = { sample_rate: rate, channels: 2, bit_depth: 16 };
     const A = chirpNoise(2 * rate, rate, 2, 101), B = chirpNoise(3 * rate, rate, 2, 202), C = chirpNoise(2 * rate, rate, 2, 303);
     const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-    const a = q.playPcm({ pcm: A, format, chunkMs: 20, sendAheadMs: 500 });
+    const a = q.playPcm({ pcm: A, format, chunkMs: 20 });
     assert.equal((await a.done).interrupted, false);
     await sleep(800); // A plays out
-    const b = q.playPcm({ pcm: B, format, chunkMs: 20, sendAheadMs: 500 });
+    const b = q.playPcm({ pcm: B, format, chunkMs: 20 });
     await sleep(1500); // about 1 s of B has played
     b.stop();
     await b.done;
     q.streamClear();
-    const c = q.playPcm({ pcm: C, format, chunkMs: 20, sendAheadMs: 500, streamStart: false });
+    const c = q.playPcm({ pcm: C, format, chunkMs: 20, streamStart: false });
     assert.equal((await c.done).interrupted, false);
     await sleep(1000); // C plays out
     assert.deepEqual(q.violations, []);
