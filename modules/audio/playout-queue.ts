@@ -1,11 +1,13 @@
-// The bookkeeping both audio sinks share (the I2S driver on the device, the simulator's sink): a bounded
-// ring of caller-owned PCM buffers, each released through its `done` callback once the output has taken
-// it, and the playout timing model behind AudioSinkPort.queuedFrames/nextPlayTimeUs.
+// The bookkeeping of the device's I2S sink (drivers/audio-out.ts; the clock-timed sink, timed-sink.ts,
+// is a DAC model of its own): a bounded ring of caller-owned PCM buffers, each released through its
+// `done` callback once the output has taken it, and the playout timing model behind
+// AudioSinkPort.queuedFrames/nextPlayTimeUs.
 //
 // Timing model: the output plays queued frames back to back at the nominal sample rate, starting no
 // earlier than `latencyUs` after they were queued (the hardware pipeline). After an underrun the next
 // frames start at now + latency. On the ESP32 the I2S clock and the µs timer come from the same crystal,
-// so the model tracks the hardware without feedback; the simulator plays exactly by this model.
+// so the model tracks the hardware without feedback. (Less than `latencyUs` queued counts as dry here:
+// the DMA is refilled one buffer at a time; whether that is so on a board is the driver's to confirm.)
 // Item records are preallocated: queuing a buffer allocates nothing.
 
 import type { ClockPort, PcmFormat } from "../platform.js";
