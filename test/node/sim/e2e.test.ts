@@ -108,6 +108,40 @@ test("pairing token: pair, reconnect with the record, stream audio: the WAV is t
   }
 });
 
+test("--clock-ppm 300: a fast crystal; audio_out reports host time, the player follows the server with one-frame repeats only", async () => {
+  const dir = tempDir();
+  const sim = new Sim(dir, ["--audio", join(dir, "out.wav"), "--clock-ppm", "300"]);
+  try {
+    const r = await ready(sim);
+    const server = new ReferenceServer({ name: "Drift server" });
+    const p = await server.connect(r.url, { psk: pairingPskFromToken(r.token), hello: true });
+    await pairWithPairingPsk(p);
+    p.close();
+    const q = await server.connect(r.url, { hello: true, activate: { activities: ["playback"], active_roles: ["player@v1"] } });
+    const rate = 48000;
+    const signal = chirpNoise(4 * rate, rate, 2, 404);
+    const s = q.playPcm({ pcm: signal, format: { sample_rate: rate, channels: 2, bit_depth: 16 }, chunkMs: 20 });
+    const stats = await s.done;
+    await new Promise((res) => setTimeout(res, stats.sendAheadMs + 500));
+    q.close();
+    assert.equal(await sim.quit(), 0);
+    const out = readSimOutput(join(dir, "out.wav"), sim.events);
+    assert.equal(out.anchors[0].sample_rate, 48000 * 1.0003, "frames per second of host time");
+    const t = timeOutput(out, signal, frameTimestamps(s.sent, rate), server.clock);
+    const k = t.check;
+    const why = describeEvents(k);
+    assert.equal(k.firstIndex, 0, why);
+    assert.equal(k.lastIndex, 4 * rate - 1, why);
+    assert.ok(k.events.every((e) => e.kind === "repeat" && e.frames === 1), `a fast clock plays early: one-frame repeats only: ${why}`);
+    const abs = sortedAbs(t.errorUs);
+    const p99 = percentile(abs, 0.99), max = abs[abs.length - 1];
+    console.log(`# sim e2e --clock-ppm 300: ${k.events.length} one-frame repeats over 4 s; |play time − timestamp| p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs`);
+    assert.ok(max <= 1000, `max ${max} µs`);
+  } finally {
+    await sim.quit().catch(() => {});
+  }
+});
+
 test("static PIN: the button opens the window; dynamic PIN: read from the pin event", async () => {
   const dir = tempDir();
   const sim = new Sim(dir, ["--config", "staticPin=true"]);
