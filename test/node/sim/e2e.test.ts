@@ -108,7 +108,7 @@ test("pairing token: pair, reconnect with the record, stream audio: the WAV is t
   }
 });
 
-test("--clock-ppm 300: a fast crystal; audio_out reports host time, the player follows the server with one-frame repeats only", async () => {
+test("--clock-ppm 300: a fast crystal; audio_out reports host time, the player follows the server with one-frame corrections only", async () => {
   const dir = tempDir();
   const sim = new Sim(dir, ["--audio", join(dir, "out.wav"), "--clock-ppm", "300"]);
   try {
@@ -132,10 +132,13 @@ test("--clock-ppm 300: a fast crystal; audio_out reports host time, the player f
     const why = describeEvents(k);
     assert.equal(k.firstIndex, 0, why);
     assert.equal(k.lastIndex, 4 * rate - 1, why);
-    assert.ok(k.events.every((e) => e.kind === "repeat" && e.frames === 1), `a fast clock plays early: one-frame repeats only: ${why}`);
+    // A fast clock plays early: one-frame repeats (a one-frame drop may follow a refinement of the filter).
+    assert.ok(k.events.every((e) => (e.kind === "repeat" || e.kind === "skip") && e.frames === 1), `one-frame corrections only: ${why}`);
+    const repeats = k.events.filter((e) => e.kind === "repeat").length;
+    assert.ok(repeats > 2 * (k.events.length - repeats), `mostly repeats: ${why}`);
     const abs = sortedAbs(t.errorUs);
     const p99 = percentile(abs, 0.99), max = abs[abs.length - 1];
-    console.log(`# sim e2e --clock-ppm 300: ${k.events.length} one-frame repeats over 4 s; |play time − timestamp| p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs`);
+    console.log(`# sim e2e --clock-ppm 300: ${repeats} one-frame repeats, ${k.events.length - repeats} drops over 4 s; |play time − timestamp| p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs`);
     assert.ok(max <= 1000, `max ${max} µs`);
   } finally {
     await sim.quit().catch(() => {});
