@@ -46,8 +46,10 @@ const clips = digitClipsFromFiles(projectRoot, (m) => out.log("warn", m));
 // The DAC and its WAV recording outlive reboots, like the hardware.
 const audio = new SimAudioOutput(new SimClock(out, opts.clockPpm), out, { nativeFormats: opts.config.audioFormats, wavFile: opts.audioFile, onEvent: (e) => out.event({ ...e }) });
 // The player keeps DESKTOP_OUTPUT_MS queued at the output (in 10 ms blocks), so that the output plays
-// through the stalls a desktop process sees; it reports that depth in required_lead_time_ms.
-const playerOptions = { scheduler: { blocks: Math.ceil(DESKTOP_OUTPUT_MS / 10), blockMs: 10 } };
+// through the stalls a desktop process sees; it reports that depth in required_lead_time_ms. Clock-sync
+// bursts at least every 2 s: a loaded desktop measures round trips noisily, and the filter's own idea of
+// how long its estimate stays good is then optimistic (the drift it has not learnt yet accumulates).
+const playerOptions = { scheduler: { blocks: Math.ceil(DESKTOP_OUTPUT_MS / 10), blockMs: 10 }, sync: { maxIntervalMs: 2000 } };
 
 /** Open the flash image; an image that cannot be opened is replaced by a fresh one, or by RAM. */
 function openFlash(): { flash: FlashPort; close(): void } {
