@@ -115,8 +115,10 @@ export interface PcmFormat {
  *   possibly during that call). The player passes one preallocated callback per block: no allocation.
  * - `queuedFrames()`: frames accepted and not yet output at the DAC (includes DMA and FIFOs).
  * - `nextPlayTimeUs()`: the local time (ClockPort µs; may be fractional) at which the first frame of the
- *   next `write` will leave the DAC. While the queue is playing and holds at least `latencyUs()`, that is
- *   the end of the queue (gapless); otherwise `nowUs() + latencyUs()`. It must advance with the DAC's
+ *   next `write` will leave the DAC. While the queue has not run dry, that is the end of the queue
+ *   (gapless; a sink whose hardware must be fed ahead, e.g. a DMA ring refilled per buffer, may count
+ *   less than `latencyUs()` queued as dry); when dry, `nowUs() + latencyUs()`, and a write that follows
+ *   at once should start at the time answered (the player computes its start from it). It must advance with the DAC's
  *   true rate as measured against the clock port (not the nominal rate, if the two clocks differ) and be
  *   accurate to a small fraction of a millisecond (≤ 50 µs): the player's sync accuracy is this
  *   accuracy plus its own. The player reads it once per chunk and per block.

@@ -9,7 +9,7 @@ import type { CryptoProvider, SuiteName } from "../crypto/provider.js";
 import { Store } from "../storage/store.js";
 import { ConfigError, type SpeakerConfig } from "./config.js";
 import type { Platform } from "./platform.js";
-import { Player } from "./player/player.js";
+import { Player, type PlayerOptions } from "./player/player.js";
 import { envelope } from "./protocol/envelope.js";
 import type { PinMethod } from "./protocol/names.js";
 import type { ProtocolSetting } from "./protocol/revision.js";
@@ -70,7 +70,12 @@ export function chooseSuite(config: SpeakerConfig, crypto: CryptoProvider): Suit
   return config.suite;
 }
 
-export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent: (e: SpeakerEvent) => void = () => {}): Speaker {
+/** What a platform tunes beyond the manifest (the simulator: a deeper output queue). */
+export interface SpeakerOptions {
+  player?: Partial<PlayerOptions>;
+}
+
+export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent: (e: SpeakerEvent) => void = () => {}, options: SpeakerOptions = {}): Speaker {
   const { clock, crypto } = platform;
   const info = (m: string) => platform.log.log("info", m);
   const emit = (e: SpeakerEvent) => {
@@ -114,6 +119,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
       },
     },
     config,
+    options.player,
   );
   sessions = new Sessions({
     config,

@@ -1,6 +1,6 @@
 // The simulator's command line (the scriptable contract in README "Driving the simulator"):
 //   --port N  --path P  --name NAME  --flash FILE  --audio FILE.wav  --config key=value (repeatable)
-//   --events  --no-mdns  --help
+//   --clock-ppm N  --events  --no-mdns  --help
 // Option values go through the same parsers as the firmware's mc/config (modules/config.ts,
 // modules/board/device-config.ts); an unknown flag, a missing value, an unknown option or a bad value is
 // a usage error (exit status 2).
@@ -13,6 +13,8 @@ export interface SimOptions {
   audioFile: string | undefined;
   events: boolean;
   mdns: boolean;
+  /** The simulated crystal: the speaker's clock runs this many ppm fast (−500…500) against the host's. */
+  clockPpm: number;
   help: boolean;
   config: SpeakerConfig;
   device: DeviceConfig;
@@ -31,6 +33,7 @@ export const USAGE = `usage: npm start -- [flags]
                       Music Assistant / aiosendspin 9.x-10.x, sendspin-cpp / ESPHome, sendspin-dotnet,
                       the Kotlin and Swift clients); same as --config protocol=REV
   --config key=value  any manifest option (repeatable), e.g. --config staticPin=true
+  --clock-ppm N       the speaker's clock runs N ppm fast (negative: slow) against the host's, -500..500
   --events            one JSON event per line on standard output (human logs go to standard error)
   --no-mdns           do not advertise over mDNS
   --help              this text
@@ -53,6 +56,7 @@ export function parseArgs(argv: readonly string[]): SimOptions {
   let events = false;
   let mdns = true;
   let help = false;
+  let clockPpm = 0;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const eq = a.startsWith("--") ? a.indexOf("=") : -1;
@@ -97,6 +101,12 @@ export function parseArgs(argv: readonly string[]): SimOptions {
         raw[key] = kv.slice(k + 1);
         break;
       }
+      case "--clock-ppm": {
+        const v = value();
+        clockPpm = Number(v);
+        if (!/^\s*[+-]?\d+(\.\d+)?\s*$/.test(v) || !(clockPpm >= -500 && clockPpm <= 500)) throw new UsageError(`--clock-ppm takes a number from -500 to 500, got "${v}"`);
+        break;
+      }
       case "--events":
         noValue();
         events = true;
@@ -128,5 +138,5 @@ export function parseArgs(argv: readonly string[]): SimOptions {
     throw e;
   }
   if (anyPort) config.port = 0;
-  return { flashFile, audioFile, events, mdns, help, config, device, raw };
+  return { flashFile, audioFile, events, mdns, help, clockPpm, config, device, raw };
 }

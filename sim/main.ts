@@ -13,7 +13,7 @@ import { startSpeaker, type Speaker, type SpeakerEvent } from "../modules/speake
 import { MemoryFlash } from "../storage/flash-memory.js";
 import type { FlashPort } from "../storage/flash.js";
 import { parseArgs, USAGE, UsageError, type SimOptions } from "./args.js";
-import { SimAudioOutput } from "./audio.js";
+import { DESKTOP_OUTPUT_MS, SimAudioOutput } from "./audio.js";
 import { SimClock } from "./clock.js";
 import { SimConsole } from "./console.js";
 import { SimStats } from "./stats.js";
@@ -45,7 +45,12 @@ const opts = readOptions();
 const out = new SimConsole({ events: opts.events, verbose: process.env.SENDSPIN_SIM_VERBOSE === "1" });
 const clips = digitClipsFromFiles(projectRoot, (m) => out.log("warn", m));
 // The DAC and its WAV recording outlive reboots, like the hardware.
-const audio = new SimAudioOutput(new SimClock(out), out, { nativeFormats: opts.config.audioFormats, wavFile: opts.audioFile });
+const audio = new SimAudioOutput(new SimClock(out, opts.clockPpm), out, { nativeFormats: opts.config.audioFormats, wavFile: opts.audioFile, onEvent: (e) => out.event({ ...e }) });
+// The player keeps DESKTOP_OUTPUT_MS queued at the output (in 10 ms blocks), so that the output plays
+// through the stalls a desktop process sees; it reports that depth in required_lead_time_ms. Clock-sync
+// bursts at least every 2 s: a loaded desktop measures round trips noisily, and the filter's own idea of
+// how long its estimate stays good is then optimistic (the drift it has not learnt yet accumulates).
+const playerOptions = { scheduler: { blocks: Math.ceil(DESKTOP_OUTPUT_MS / 10), blockMs: 10 }, sync: { maxIntervalMs: 2000 } };
 
 /** Open the flash image; an image that cannot be opened is replaced by a fresh one, or by RAM. */
 function openFlash(): { flash: FlashPort; close(): void } {
@@ -82,6 +87,7 @@ function printConfig(): void {
   lines.push(`  ${"flash image".padEnd(18)} ${opts.flashFile}`);
   lines.push(`  ${"audio file".padEnd(18)} ${opts.audioFile ?? "(none)"}`);
   lines.push(`  ${"mDNS".padEnd(18)} ${opts.mdns ? "on" : "off"}`);
+  lines.push(`  ${"clock".padEnd(18)} ${opts.clockPpm === 0 ? "the host's" : `${opts.clockPpm > 0 ? "+" : ""}${opts.clockPpm} ppm against the host's`}`);
   lines.push("  (pins and Wi-Fi have no effect in the simulator)");
   out.human(lines.join("\n"));
 }
@@ -110,7 +116,7 @@ function printBanner(e: { client_id: string; port: number; path: string; pairing
 
 function boot(): void {
   bootCount++;
-  const clock = new SimClock(out);
+  const clock = new SimClock(out, opts.clockPpm);
   const { flash, close: closeFlash } = openFlash();
   const arbiter = new AudioArbiter(audio.sink, clock, out);
   const button = new SimButton();
@@ -162,7 +168,7 @@ function boot(): void {
     }
     out.event(e);
   };
-  const speaker = startSpeaker(platform, opts.config, onEvent);
+  const speaker = startSpeaker(platform, opts.config, onEvent, { player: playerOptions });
   running = { speaker, clock, button, closeFlash };
 }
 

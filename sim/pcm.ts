@@ -19,13 +19,17 @@ export function sameFormat(a: PcmFormat, b: PcmFormat): boolean {
   return a.sampleRate === b.sampleRate && a.channels === b.channels && a.bitsPerSample === b.bitsPerSample;
 }
 
-/** Convert `pcm` (whole frames of `from`) to `to`, applying `gain` (0..1). Returns `pcm` itself when nothing changes. */
-export function convertPcm(pcm: Uint8Array, from: PcmFormat, to: PcmFormat, gain = 1): Uint8Array {
+/**
+ * Convert `pcm` (whole frames of `from`) to `to`, applying `gain` (0..1). Returns `pcm` itself when nothing
+ * changes. `outFrames` (rate conversion) sets how many frames come out, so that a caller converting a
+ * stream piece by piece keeps its total duration exact.
+ */
+export function convertPcm(pcm: Uint8Array, from: PcmFormat, to: PcmFormat, gain = 1, outFrames?: number): Uint8Array {
   if (gain >= 1 && sameFormat(from, to)) return pcm;
   const inBytes = from.bitsPerSample >> 3, outBytes = to.bitsPerSample >> 3;
   const inFrame = inBytes * from.channels, outFrame = outBytes * to.channels;
   const frames = Math.floor(pcm.length / inFrame);
-  const outFrames = from.sampleRate === to.sampleRate ? frames : Math.floor((frames * to.sampleRate) / from.sampleRate);
+  outFrames ??= from.sampleRate === to.sampleRate ? frames : Math.floor((frames * to.sampleRate) / from.sampleRate);
   const out = new Uint8Array(outFrames * outFrame);
   const shift = (outBytes - inBytes) * 8; // +8: 16→24 bit, −8: 24→16 bit
   const g = gain < 0 ? 0 : gain > 1 ? 1 : gain;
@@ -36,7 +40,7 @@ export function convertPcm(pcm: Uint8Array, from: PcmFormat, to: PcmFormat, gain
   };
   for (let i = 0; i < outFrames; i++) {
     const pos = (i * from.sampleRate) / to.sampleRate;
-    const i0 = Math.min(Math.floor(pos), frames - 1);
+    const i0 = Math.max(0, Math.min(Math.floor(pos), frames - 1));
     const i1 = Math.min(i0 + 1, frames - 1);
     const f = pos - i0;
     for (let c = 0; c < to.channels; c++) {

@@ -1,12 +1,14 @@
-// The bookkeeping both audio sinks share (the I2S driver on the device, the simulator's sink): a bounded
-// ring of caller-owned PCM buffers, each released through its `done` callback once the output has taken
-// it, and the playout timing model behind AudioSinkPort.queuedFrames/nextPlayTimeUs.
+// The bookkeeping of the device's I2S sink (drivers/audio-out.ts; the clock-timed sink, timed-sink.ts,
+// is a DAC model of its own): a bounded ring of caller-owned PCM buffers, each released through its
+// `done` callback once the output has taken it, and the playout timing model behind
+// AudioSinkPort.queuedFrames/nextPlayTimeUs.
 //
 // Timing model: the output plays queued frames back to back at the nominal sample rate. Frames queued
 // while the output is still playing follow the last queued frame without a gap, however little is left
 // (a DAC fed in time never pauses); frames queued into a dry output start `latencyUs` after now (the
 // hardware pipeline), as after an underrun. On the ESP32 the I2S clock and the µs timer come from the same crystal,
-// so the model tracks the hardware without feedback; the simulator plays exactly by this model.
+// so the model tracks the hardware without feedback; Moddable's desktop simulator with no sound device plays
+// its queue by this model too.
 // Item records are preallocated: queuing a buffer allocates nothing.
 
 import type { ClockPort, PcmFormat } from "../platform.js";

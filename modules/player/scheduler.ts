@@ -118,6 +118,8 @@ export class Scheduler {
   private waitEarly = false;
   private formatDue = false;
   private pumping = false;
+  /** Where the sink said the next block would play after the last write (µs; NaN: nothing written since idle). */
+  private expectNextUs = NaN;
   private timer: TimerHandle | undefined;
 
   readonly stats: SchedulerStats = Scheduler.emptyStats();
@@ -271,6 +273,7 @@ export class Scheduler {
     this.pendingDup = 0;
     this.waitEarly = false;
     this.formatDue = false;
+    this.expectNextUs = NaN;
   }
 
   private openNow(plan: PlayFormat, gen: number, reason: SnapReason): void {
@@ -355,6 +358,7 @@ export class Scheduler {
     const fb = this.fb;
     const B = this.B;
     const base = this.blockOff[this.writeIdx];
+    if (this.fill === 0 && this.chunkActive) this.resyncAfterSinkUnderrun();
     while (this.fill < B) {
       if (this.pendingSilence > 0) {
         const k = Math.min(this.pendingSilence, B - this.fill);
@@ -465,6 +469,35 @@ export class Scheduler {
     return CHUNK_READY;
   }
 
+  /**
+   * The sink ran dry while a chunk was half rendered (the host stalled longer than what was queued): its
+   * next play time jumped ahead of where the last block ended. Drop what is now late of that chunk, at
+   * once, rather than playing its rest late until the next chunk's snap.
+   */
+  private resyncAfterSinkUnderrun(): void {
+    const next = this.sink.nextPlayTimeUs();
+    if (!(next - this.expectNextUs > this.o.snapThresholdUs)) return;
+    const q = this.queue;
+    const s = this.stats;
+    const err = next - (this.targetOf(q.headTs()) + this.curFrame * this.frameUs);
+    this.pendingDup = 0;
+    const drop = err > 0 ? Math.round(err / this.frameUs) : 0;
+    const left = q.headFrames() - this.curFrame;
+    if (drop < left) {
+      this.countSnap("underrun");
+      this.curFrame += drop;
+      s.snapDroppedFrames += drop;
+      return;
+    }
+    // The whole rest is late: the next chunk snaps (and is counted) as after any underrun.
+    s.snapDroppedFrames += left;
+    q.pop();
+    this.chunkActive = false;
+    this.curFrame = 0;
+    this.snapPending = true;
+    this.snapReason = "underrun";
+  }
+
   private countSnap(r: SnapReason): void {
     const s = this.stats;
     if (r === "start") s.snapsStart++;
@@ -484,6 +517,7 @@ export class Scheduler {
     this.writeIdx = (this.writeIdx + 1) % this.o.blocks;
     this.inFlight++;
     this.fill = 0;
+    this.expectNextUs = this.sink.nextPlayTimeUs();
     return true;
   }
 

@@ -34,6 +34,10 @@ export interface AudioStreamOptions {
   respectBufferCapacity?: boolean;
   /** Repeat the PCM until stop() (default false). */
   loop?: boolean;
+  /** Send each chunk up to this much later than its send-ahead says, uniformly at random (default 0): network jitter, order kept. */
+  sendJitterMs?: number;
+  /** Seed of that jitter (default 1). */
+  jitterSeed?: number;
 }
 
 export interface SentChunk {
@@ -119,6 +123,15 @@ export class AudioSender {
     const capacity = (o.respectBufferCapacity ?? true) && isObject(support) && typeof support.buffer_capacity === "number" ? support.buffer_capacity : Infinity;
     const tsOf = (frame: number) => start + Math.floor((frame * 1e6) / rate);
 
+    let seed = (o.jitterSeed ?? 1) >>> 0 || 1;
+    const jitterUs = () => {
+      seed ^= seed << 13;
+      seed ^= seed >>> 17;
+      seed ^= seed << 5;
+      seed >>>= 0;
+      return (seed / 4294967296) * (o.sendJitterMs ?? 0) * 1000;
+    };
+    let delayUs = jitterUs();
     let frame = 0; // frames sent since start (across loops)
     let bytes = 0;
     let interrupted = false;
@@ -133,7 +146,7 @@ export class AudioSender {
       const n = Math.min(chunkFrames, totalFrames - pos);
       const ts = tsOf(frame);
       // Pace: send each chunk a send-ahead before it plays.
-      const wait = clock.msUntil(ts - sendAheadMs * 1000);
+      const wait = clock.msUntil(ts - sendAheadMs * 1000 + delayUs);
       if (wait > 1) {
         await this.sleep(wait);
         continue;
@@ -157,6 +170,7 @@ export class AudioSender {
       const data = o.pcm.subarray(pos * frameBytes, (pos + n) * frameBytes);
       conn.sendAudioChunk(ts, data);
       this.sent.push({ timestampUs: ts, frames: n, bytes: size, sentAtUs: clock.nowUs() });
+      delayUs = jitterUs();
       frame += n;
       bytes += data.length;
     }

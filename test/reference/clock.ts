@@ -27,6 +27,15 @@ export class ServerClock {
     return Math.round(this.baseUs + elapsedUs * (1 + this.drift / 1e6));
   }
 
+  /**
+   * Server time (µs, fractional) at the host CLOCK_MONOTONIC instant `hostUs` (process.hrtime.bigint()
+   * / 1000n in any process of this host), at the current drift (a step or a drift change since moves it).
+   */
+  atHostUs(hostUs: number): number {
+    const elapsedUs = hostUs - Number(this.baseHr) / 1000;
+    return this.baseUs + elapsedUs * (1 + this.drift / 1e6);
+  }
+
   /** Jump the clock by `deltaUs` (a step, as after an NTP correction on a real server). */
   step(deltaUs: number): void {
     this.rebase();

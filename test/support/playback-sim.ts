@@ -47,6 +47,8 @@ export interface PlaybackSimOptions {
   autoStartMs: number;
   player: Partial<PlayerOptions>;
   sink: Partial<RecordingSinkOptions>;
+  /** PCM (16-bit, `channels`) to stream instead of index-coded frames; the stream ends with it. */
+  signal: Uint8Array | undefined;
 }
 
 export const DEFAULT_SIM: Readonly<PlaybackSimOptions> = {
@@ -71,6 +73,7 @@ export const DEFAULT_SIM: Readonly<PlaybackSimOptions> = {
   autoStartMs: -1,
   player: {},
   sink: {},
+  signal: undefined,
 };
 
 interface Pending {
@@ -191,6 +194,16 @@ export class PlaybackSim {
     this.producer = this.clock.setInterval(() => this.produce(), this.o.sendPeriodMs);
   }
 
+  /**
+   * stream/clear, then the stream goes on from frame `nextFrame + skipFrames` timestamped as a new start
+   * (the first frame after the clear at now + the send-ahead), as a server seeking within a track does.
+   */
+  clearAndContinue(skipFrames: number): void {
+    this.sendJsonToPlayer("stream/clear", { roles: ["player"] });
+    this.nextFrame += skipFrames;
+    this.streamStartTs = Math.round(this.serverNow() + this.sendAheadUs()) - this.nextFrame * this.frameServerUs;
+  }
+
   stopProducing(): void {
     this.clock.clear(this.producer);
     this.producer = undefined;
@@ -207,16 +220,20 @@ export class PlaybackSim {
     const now = this.serverNow();
     const chunkFrames = Math.round((this.o.sampleRate * this.o.chunkMs) / 1000);
     const chunkBytes = chunkFrames * this.frameBytes;
+    const sig = this.o.signal;
     for (;;) {
+      if (sig && this.nextFrame * this.frameBytes >= sig.length) break;
       const ts = Math.round(this.frameServerTime(this.nextFrame));
       if (ts > now + this.sendAheadUs()) break;
       // Bytes the player still holds by the server's account: chunks not yet played.
       const playedFrames = Math.max(0, Math.floor((now - this.streamStartTs + this.reportedDelayMs * 1000) / this.frameServerUs));
       const queued = (this.nextFrame - playedFrames) * this.frameBytes;
       if (queued + chunkBytes > this.o.bufferCapacity) break;
-      const body = new Uint8Array(8 + chunkBytes);
+      const frames = sig ? Math.min(chunkFrames, sig.length / this.frameBytes - this.nextFrame) : chunkFrames;
+      const body = new Uint8Array(8 + frames * this.frameBytes);
       writeAudioChunkTimestamp(body, 0, ts);
-      for (let f = 0; f < chunkFrames; f++) {
+      if (sig) body.set(sig.subarray(this.nextFrame * this.frameBytes, (this.nextFrame + frames) * this.frameBytes), 8);
+      else for (let f = 0; f < chunkFrames; f++) {
         const i = this.nextFrame + f;
         const o = 8 + f * this.frameBytes;
         body[o] = i & 255;
@@ -227,7 +244,7 @@ export class PlaybackSim {
           body[o + 3] = (hi >> 8) & 255;
         }
       }
-      this.nextFrame += chunkFrames;
+      this.nextFrame += frames;
       this.chunksSent++;
       this.toPlayer(body.length + 9 + 16, () => {
         if (this.player.onAudioChunk(body)) this.chunksAccepted++;

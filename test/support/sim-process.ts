@@ -18,7 +18,8 @@ export class SimProcess {
   readonly flashFile: string;
   readonly exited: Promise<number | null>;
   private waiters: (() => void)[] = [];
-  private readonly child: ChildProcessWithoutNullStreams;
+  /** The process itself (the playout bench stops and continues it to make stalls). */
+  readonly child: ChildProcessWithoutNullStreams;
 
   /** `nodeFlags`: flags for node itself (the bench passes --expose-gc so `stats` reports the live heap). */
   constructor(readonly dir: string, args: string[], nodeFlags: string[] = []) {
@@ -75,4 +76,10 @@ export class SimProcess {
 /** A fresh temporary directory for a simulator's flash image and WAV. */
 export function tempDir(prefix = "sendspin-sim-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** The `ready` event's connection details. */
+export async function simReady(sim: SimProcess, from = 0): Promise<{ url: string; token: string; staticPin: string | null; port: number }> {
+  const e = await sim.next((x) => x.event === "ready", from);
+  return { url: `ws://127.0.0.1:${e.port as number}${e.path as string}`, token: e.pairing_token as string, staticPin: e.static_pin as string | null, port: e.port as number };
 }

@@ -24,6 +24,7 @@ import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
 import { ReferenceServer, nodeRandom, pairingPskFromToken, pairWithPairingPsk } from "../../reference/index.js";
 import { SimClock } from "../../../sim/clock.js";
+import { DESKTOP_OUTPUT_MS } from "../../../sim/audio.js";
 import { NodeListener } from "../../../sim/listener.js";
 
 const realClock = new SimClock();
@@ -112,6 +113,9 @@ test("reference server → encrypted channel → Player → sink: every frame is
   player = new Player(
     { clock: realClock, audio: sink, log: new RecordingLog(), sendJson: (type, payload) => sessions.sendFromPlayer({ type, payload }), staticDelayMs: () => delayMs, persistStaticDelayMs: (ms) => void (delayMs = ms) },
     config,
+    // On real time in a desktop process: the simulator's output queue, which rides through the host's
+    // scheduling delays (the device's 40 ms does not on a loaded desktop).
+    { scheduler: { blocks: Math.ceil(DESKTOP_OUTPUT_MS / 10) } },
   );
   const sessions: Sessions = new Sessions({
     config,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import decodeQR from "qr/decode.js";
 import { parseArgs, UsageError } from "../../../sim/args.js";
 import { convertPcm } from "../../../sim/pcm.js";
-import { SimAudioOutput } from "../../../sim/audio.js";
+import { SimAudioOutput, type AudioOutEvent } from "../../../sim/audio.js";
 import { qrLines } from "../../../sim/qr.js";
 import { parseWav } from "../../../modules/audio/wav.js";
 import { ManualClock } from "../../support/clock.js";
@@ -23,6 +23,9 @@ test("flags and their defaults", () => {
   assert.equal(o.audioFile, undefined);
   assert.equal(o.events, false);
   assert.equal(o.mdns, true);
+  assert.equal(o.clockPpm, 0);
+  assert.equal(parseArgs(["--clock-ppm", "-120"]).clockPpm, -120);
+  assert.equal(parseArgs(["--clock-ppm=500"]).clockPpm, 500);
   const p = parseArgs(["--port", "9000", "--path=/x", "--name", "Den", "--flash", "f.bin", "--audio", "a.wav", "--events", "--no-mdns"]);
   assert.deepEqual([p.config.port, p.config.path, p.config.name, p.flashFile, p.audioFile, p.events, p.mdns], [9000, "/x", "Den", "f.bin", "a.wav", true, false]);
 });
@@ -46,7 +49,7 @@ test("--protocol sets the revision served (as --config protocol does); default a
 });
 
 test("bad arguments are usage errors", () => {
-  const bad = [["--bogus"], ["--port"], ["--port", "70000"], ["--config", "nokey"], ["--config", "colour=red"], ["--config", "recordSlots=4"], ["--events=yes"], ["--path", "no-slash"], ["positional"], ["--config", "staticPin=maybe"]];
+  const bad = [["--bogus"], ["--port"], ["--port", "70000"], ["--config", "nokey"], ["--config", "colour=red"], ["--config", "recordSlots=4"], ["--events=yes"], ["--path", "no-slash"], ["positional"], ["--config", "staticPin=maybe"], ["--clock-ppm", "501"], ["--clock-ppm", "-500.5"], ["--clock-ppm", "1e2"], ["--clock-ppm"]];
   for (const argv of bad) assert.throws(() => parseArgs(argv), UsageError, argv.join(" "));
 });
 
@@ -64,34 +67,45 @@ test("PCM conversion: identity, channels, width, rate, gain", () => {
   assert.deepEqual([...new Int16Array(up.buffer)], [0, 100, 200, 300, 300, 300]);
 });
 
-test("the played audio lands in the WAV file, byte for byte at unity gain, valid while it grows", () => {
+test("the WAV file is the output's timeline: played frames and the zeros between them, anchored by audio_out events", () => {
   const dir = mkdtempSync(join(tmpdir(), "sim-audio-"));
   const file = join(dir, "out.wav");
   const clock = new ManualClock(0);
   const f = { sampleRate: 48000, channels: 2, bitsPerSample: 16 };
-  const out = new SimAudioOutput(clock, quiet, { nativeFormats: [f], wavFile: file, sound: false });
+  const events: AudioOutEvent[] = [];
+  const out = new SimAudioOutput(clock, quiet, { nativeFormats: [f], wavFile: file, sound: false, onEvent: (e) => events.push(e) });
   out.sink.open(f);
   const block = new Uint8Array(480 * 4);
-  for (let i = 0; i < block.length; i++) block[i] = (i * 7) & 255;
-  let accepted = 0;
+  for (let i = 0; i < block.length; i++) block[i] = ((i * 7) & 255) | 1;
+  // Ten blocks written 10 ms apart: one gapless run from 10 ms (the DAC's latency) on.
   for (let n = 0; n < 10; n++) {
-    if (out.sink.write(block, 480)) accepted++;
+    assert.ok(out.sink.write(block, 480));
     clock.advanceMs(10);
   }
-  clock.advanceMs(500);
-  assert.equal(accepted, 10);
+  assert.deepEqual(events, [{ event: "audio_out", wav_frame: 0, host_us: 10_000, sample_rate: 48000 }]);
+  // Dry from 110 ms: zeros. A block written at 150 ms plays after the latency, at 160 ms (frame 7200).
+  clock.advanceMs(50);
+  out.sink.write(block, 480);
+  clock.advanceMs(30);
   const wav = new Uint8Array(readFileSync(file));
-  const clip = parseWav(wav);
-  assert.ok(clip);
-  assert.equal(clip.frames, 4800);
-  assert.deepEqual(wav.subarray(clip.dataOffset, clip.dataOffset + block.length), block);
+  const clip = parseWav(wav)!;
+  assert.ok(clip.frames >= 7680, `${clip.frames} frames`);
+  const data = wav.subarray(clip.dataOffset);
+  for (let n = 0; n < 10; n++) assert.deepEqual(data.subarray(n * 1920, (n + 1) * 1920), block, `block ${n}`);
+  assert.ok(data.subarray(4800 * 4, 7200 * 4).every((b) => b === 0), "zeros while the output had nothing");
+  assert.deepEqual(data.subarray(7200 * 4, 7680 * 4), block, "the late block at its frame");
+  // Idle for longer than a second: the DAC stops after 1 s of zeros; the next write starts a new run.
+  clock.advanceMs(2000);
+  const before = out.wavFrames();
+  assert.equal(before, 7680 + 48000);
   out.sink.setGain(0.5);
   out.sink.write(new Uint8Array(new Int16Array([1000, -1000]).buffer), 1);
+  const at = clock.nowUs();
   clock.advanceMs(100);
+  assert.deepEqual(events[1], { event: "audio_out", wav_frame: before, host_us: at + 10_000, sample_rate: 48000 });
   const again = new Uint8Array(readFileSync(file));
   const c2 = parseWav(again)!;
-  assert.equal(c2.frames, 4801);
-  assert.deepEqual([...new Int16Array(again.slice(again.length - 4).buffer)], [500, -500]);
+  assert.deepEqual([...new Int16Array(again.slice(c2.dataOffset + before * 4, c2.dataOffset + before * 4 + 4).buffer)], [500, -500]);
   out.close();
 });
 

@@ -72,48 +72,93 @@ describe("playout queue", () => {
   });
 });
 
-describe("timed sink", () => {
-  test("plays each buffer at its time, releases it after its last frame, then says it is writable", () => {
+describe("timed sink (a DAC model on the clock)", () => {
+  const FRAME_US = 1e6 / 48000;
+  function rig() {
     const clock = new ManualClock(0);
-    const played: number[][] = [];
+    const out = { anchors: [] as number[], frames: 0, zeros: 0, gains: [] as number[], starts: [] as number[] };
     const sink = new TimedSink(clock, {
       nativeFormats: [F48],
       capacityMs: 20,
       latencyUs: 1000,
       tickMs: 1,
-      onPlay: (pcm, f, gain) => played.push([pcm.length, f.sampleRate, gain]),
+      onAnchor: (us) => out.anchors.push(us),
+      onPlay: (pcm, f, gain) => {
+        if (out.frames % 480 === 0) out.starts.push(out.frames + out.zeros); // a buffer's first frame: where in the run
+        out.frames += pcm.length / (f.channels * 2);
+        out.gains.push(gain);
+      },
+      onSilence: (frames) => void (out.zeros += frames),
     });
+    return { clock, sink, out };
+  }
+
+  test("buffers play back to back from the latency on; gapless however little is queued; released after their last frame", () => {
+    const { clock, sink, out } = rig();
     let writable = 0;
     sink.onWritable = () => writable++;
     sink.open(F48);
+    assert.equal(sink.nextPlayTimeUs(), 1000);
     const done: number[] = [];
     const b = new Uint8Array(480 * 4);
     assert.ok(sink.write(b, 480, () => done.push(1)));
     assert.ok(sink.write(b, 480, () => done.push(2)));
-    assert.equal(sink.write(b, 480, () => done.push(3)), false, "full");
-    clock.advanceMs(1);
-    assert.deepEqual(played, [[1920, 48000, 1]]);
-    clock.advanceMs(10);
-    assert.deepEqual(done, [1]);
+    assert.equal(sink.write(b, 480, () => done.push(3)), false, "full (20 ms)");
+    assert.equal(sink.nextPlayTimeUs(), 1000 + 960 * FRAME_US);
+    clock.advanceMs(11);
+    assert.deepEqual(out.anchors, [1000]);
+    assert.deepEqual(done, [1], "released once its last frame played");
     assert.equal(writable, 1);
-    assert.equal(sink.playedFrames, 960);
+    // 0.5 ms left queued, less than the latency: the next buffer still follows without a gap.
+    clock.advanceUs(20_500 - 11_000);
+    assert.ok(sink.queuedFrames() > 0 && sink.queuedFrames() * FRAME_US < 1000);
+    assert.equal(sink.nextPlayTimeUs(), 1000 + 960 * FRAME_US);
     sink.setGain(0.25);
+    assert.ok(sink.write(b, 480, () => done.push(4)));
+    clock.advanceMs(30);
+    assert.deepEqual(done, [1, 2, 4]);
+    assert.equal(out.frames, 1440);
+    assert.equal(out.gains[out.gains.length - 1], 0.25);
+    // Ran dry: zeros; a write now starts after the latency, on the frame grid; the zeros in between are played.
+    const now = clock.nowUs();
+    const expect = Math.ceil((now - 1000) / FRAME_US + 1000 / FRAME_US);
+    assert.equal(sink.nextPlayTimeUs(), 1000 + expect * FRAME_US);
     assert.ok(sink.write(b, 480));
     clock.advanceMs(30);
-    assert.deepEqual(played[2], [1920, 48000, 0.25]);
-    assert.deepEqual(done, [1, 2]);
+    assert.equal(out.frames, 1920);
+    assert.deepEqual(out.starts, [0, 480, 960, expect], "each buffer at its frame of the run, zeros before the last");
+    assert.equal(out.anchors.length, 1, "one run");
     sink.close();
     assert.equal(clock.pendingTimers(), 0);
   });
-  test("flush drops what is queued and releases it", () => {
-    const clock = new ManualClock(0);
-    const sink = new TimedSink(clock, { nativeFormats: [F48], tickMs: 1 });
+
+  test("flush keeps what played, drops the rest and releases it; the next write starts after the latency at the time promised", () => {
+    const { clock, sink, out } = rig();
     sink.open(F48);
     const done: number[] = [];
-    sink.write(new Uint8Array(4800 * 4), 4800, () => done.push(1));
+    sink.write(new Uint8Array(960 * 4), 960, () => done.push(1));
+    clock.advanceMs(11); // 10 ms played
     sink.flush();
     assert.deepEqual(done, [1]);
     assert.equal(sink.queuedFrames(), 0);
+    assert.equal(out.frames, 481, "the frames whose time had come");
+    const promised = sink.nextPlayTimeUs();
+    assert.ok(promised >= clock.nowUs() + 1000 && promised < clock.nowUs() + 1000 + FRAME_US);
+    clock.advanceUs(300); // the caller takes its time: the promise holds
+    sink.write(new Uint8Array(480 * 4), 480);
+    assert.equal(sink.nextPlayTimeUs(), promised + 480 * FRAME_US);
+    sink.close();
+  });
+
+  test("idle for idleStopMs: the DAC stops after that much zeros; the next write starts a new run", () => {
+    const { clock, sink, out } = rig();
+    sink.open(F48);
+    sink.write(new Uint8Array(480 * 4), 480);
+    clock.advanceMs(1500);
+    assert.equal(out.zeros, 48000, "one second of zeros after the buffer");
+    sink.write(new Uint8Array(480 * 4), 480);
+    clock.advanceMs(20);
+    assert.deepEqual(out.anchors, [1000, 1_501_000]);
     sink.close();
   });
 });

@@ -7,6 +7,7 @@ import { ManualClock } from "../../support/clock.js";
 import { PlaybackSim } from "../../support/playback-sim.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { SyncMeter } from "../../support/sync-meter.js";
+import { checkSignal, chirpNoise, describeEvents } from "../../support/signal-check.js";
 
 const PCM48 = { codec: "pcm", sample_rate: 48000, channels: 2, bit_depth: 16 };
 
@@ -218,6 +219,60 @@ describe("player", () => {
       assert.equal(r.softInFirst500ms, 0);
       assert.equal(sim.sink.ownershipViolations, 0);
       report(`player e2e (sim) ${ppm} ppm: ${r.framesPlayed} frames, p50 ${r.p50Us.toFixed(0)} µs, p99 ${r.p99Us.toFixed(0)} µs, max ${r.maxUs.toFixed(0)} µs, ${r.softEvents} soft corrections, speed ≤ ${(r.maxSpeedDeviation * 100).toFixed(3)} %`);
+    }
+  });
+
+  test("sample-exact output (chirp + noise): a stream start and the restart after stream/clear play from the first frame at its time; zero drift: nothing dropped or repeated; drift: one-frame corrections only", () => {
+    const rate = 48000;
+    for (const ppm of [0, 100, -100]) {
+      const signal = chirpNoise(rate * 5, rate, 2, 1000 + ppm);
+      const sim = new PlaybackSim({ seed: 31 + ppm, driftPpm: ppm, jitterUs: 2000, sendAheadMs: 500, keepSamples: true, signal, autoStartMs: 0 });
+      sim.start();
+      for (let k = 0; k < 300 && !(sim.streaming && sim.nextFrame >= rate * 1.5); k++) sim.runMs(100); // synchronized, then 1.5 s of the stream sent
+      assert.ok(sim.streaming, "streaming");
+      const firstTs = sim.streamStartTs;
+      sim.clearAndContinue(rate); // a seek: 1 s of the signal skipped
+      const restart = sim.nextFrame;
+      const restartTs = sim.streamStartTs;
+      sim.runMs(4000);
+      const played = sim.sink.playedBytes();
+      const c = checkSignal(signal, played, 4);
+      const why = `${ppm} ppm: ${describeEvents(c)}`;
+      assert.equal(c.foreign, 0, why);
+      assert.equal(c.firstIndex, 0, `the stream starts with its first frame: ${why}`);
+      assert.equal(c.lastIndex, rate * 5 - 1, `to its last frame: ${why}`);
+      const big = c.events.filter((e) => e.kind !== "silence" && e.frames > 1);
+      assert.equal(big.length, 1, `one jump, at the clear: ${why}`);
+      assert.equal(c.indexOf[big[0].at], restart, `after the clear, the first frame sent after it: ${why}`);
+      assert.equal(big[0].kind, "skip");
+      assert.equal(c.events.filter((e) => e.kind === "silence").length, 1, `zeros only at the clear: ${why}`);
+      const soft = c.events.filter((e) => e.kind !== "silence" && e.frames === 1);
+      const st = sim.player.scheduler.stats;
+      if (ppm === 0) assert.equal(soft.length, 0, `no correction without drift: ${why}`);
+      else assert.ok(soft.length > 0 && soft.every((e) => e.kind === (ppm > 0 ? "repeat" : "skip")), why);
+      // Every one is a correction the scheduler made (one made in the blocks the clear dropped never plays).
+      const made = st.softDrops + st.softDups;
+      assert.ok(soft.length <= made && soft.length >= made - 1, `${soft.length} seen, ${made} made`);
+      assert.equal(st.snapsError + st.snapsUnderrun + st.lateChunks, 0);
+      // When each frame played against when its timestamp says (the true server clock, not the filter's).
+      const errors: number[] = [];
+      let o = 0, afterClear = NaN;
+      for (const seg of sim.sink.segments) {
+        for (let f = 0; f < seg.frames; f++, o++) {
+          const i = c.indexOf[o];
+          if (i < 0) continue;
+          const ts = (i >= restart ? restartTs : firstTs) + (i * 1e6) / rate;
+          errors.push(seg.startUs + f * seg.frameUs - sim.localAt(ts));
+          if (i === restart) afterClear = errors[errors.length - 1];
+        }
+      }
+      const first = errors[0];
+      const abs = errors.map(Math.abs).sort((a, b) => a - b);
+      const p99 = abs[Math.floor(abs.length * 0.99)], max = abs[abs.length - 1];
+      report(`player sample-exact (sim) ${ppm} ppm: ${c.signalFrames} frames, ${soft.length} one-frame corrections; first frame ${first.toFixed(0)} µs, first after stream/clear ${afterClear.toFixed(0)} µs; |error| p99 ${p99.toFixed(0)} µs, max ${max.toFixed(0)} µs`);
+      assert.ok(Math.abs(first) <= 250 && Math.abs(afterClear) <= 250, "each start on time");
+      assert.ok(p99 <= 500 && max <= 1000, `p99 ${p99}, max ${max}`);
+      assert.equal(sim.sink.ownershipViolations, 0);
     }
   });
 });
