@@ -4,6 +4,12 @@
 
 const check = (i: number) => (Math.imul(i, 0x9e3779b1) >>> 22) & 0x3ff;
 
+/** The signal frame a non-silent frame (left sample `lo`, right sample `r`, both unsigned) names, or −1: foreign. */
+export function frameIdOf(lo: number, r: number): number {
+  const idx = lo + ((r & 63) - 1) * 65536;
+  return (r & 63) === 0 || r >> 6 !== check(idx) ? -1 : idx;
+}
+
 /** `frames` frames of the signal, starting at frame 0 (interleaved little-endian, 4 bytes per frame). */
 export function frameIdSignal(frames: number): Uint8Array {
   const pcm = new Uint8Array(frames * 4);
@@ -63,8 +69,8 @@ export function countOutput(out: Uint8Array): OutputCount {
       silenceRun++;
       continue;
     }
-    const idx = lo + ((r & 63) - 1) * 65536;
-    if ((r & 63) === 0 || r >> 6 !== check(idx)) {
+    const idx = frameIdOf(lo, r);
+    if (idx < 0) {
       c.foreign++;
       continue;
     }

@@ -20,6 +20,7 @@ import { Sessions } from "../../../modules/session/sessions.js";
 import { WebSocketServer } from "../../../modules/websocket/server.js";
 import { MemoryFlash } from "../../../storage/flash-memory.js";
 import { Store } from "../../../storage/store.js";
+import { frameIdOf, frameIdSignal } from "../../support/frame-id-signal.js";
 import { RecordingSink } from "../../support/recording-sink.js";
 import { RecordingIndicator, RecordingLog, RecordingOutChannel } from "../../support/session-parts.js";
 import { ReferenceServer, nodeRandom, pairingPskFromToken, pairWithPairingPsk } from "../../reference/index.js";
@@ -32,20 +33,6 @@ const realClock = new SimClock();
 const RATE = 48000;
 const CHUNK_FRAMES = 960;
 const SECONDS = 8;
-
-const check = (i: number) => (Math.imul(i, 0x9e3779b1) >>> 22) & 0x3ff;
-
-function signal(frames: number): Uint8Array {
-  const pcm = new Uint8Array(frames * 4);
-  for (let i = 0; i < frames; i++) {
-    const r = ((i >> 16) + 1) | (check(i) << 6);
-    pcm[i * 4] = i & 255;
-    pcm[i * 4 + 1] = (i >> 8) & 255;
-    pcm[i * 4 + 2] = r & 255;
-    pcm[i * 4 + 3] = r >> 8;
-  }
-  return pcm;
-}
 
 const cleanups: (() => void)[] = [];
 after(() => {
@@ -84,8 +71,8 @@ test("reference server → encrypted channel → Player → sink: every frame is
           m.silenceRun++;
           continue;
         }
-        const idx = lo + ((r & 63) - 1) * 65536;
-        if ((r & 63) === 0 || r >> 6 !== check(idx)) {
+        const idx = frameIdOf(lo, r);
+        if (idx < 0) {
           m.foreign++;
           continue;
         }
@@ -155,7 +142,7 @@ test("reference server → encrypted channel → Player → sink: every frame is
   const syncedAt = realClock.nowUs();
 
   const frames = SECONDS * RATE;
-  const s = c.playPcm({ pcm: signal(frames), format: { sample_rate: RATE, channels: 2, bit_depth: 16 }, chunkMs: 20 });
+  const s = c.playPcm({ pcm: frameIdSignal(frames), format: { sample_rate: RATE, channels: 2, bit_depth: 16 }, chunkMs: 20 });
   const wait = setInterval(() => {
     if (Number.isNaN(m.start) && s.sent.length) m.start = s.sent[0].timestampUs;
   }, 1);
