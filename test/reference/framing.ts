@@ -101,16 +101,22 @@ export type FrameError =
   | "interleaved" // a non-fragment frame while a fragmented message is in flight
   | "message-too-large"; // the reassembled message exceeds the receiver's limit
 
-export type Inbound =
+export type Inbound<E extends string = FrameError> =
   | { kind: "message"; type: number; data: Uint8Array; fragments: number } // data is a fresh copy
   | { kind: "pending" } // a fragment was absorbed
-  | { kind: "error"; reason: FrameError };
+  | { kind: "error"; reason: E };
+
+/** What FrameReceiver needs from a revision's reassembler: decrypted plaintexts in, messages out. */
+export interface PlaintextReassembler {
+  readonly inFlight: boolean;
+  push(plain: Uint8Array): Inbound<string>;
+}
 
 /**
  * The spec's receiver: one reassembly buffer and the in-flight orig_type. After an error the
  * connection is to be closed; the reassembler refuses everything afterwards.
  */
-export class Reassembler {
+export class Reassembler implements PlaintextReassembler {
   private origType = -1; // -1: nothing in flight
   private parts: Uint8Array[] = [];
   private bytes = 0;
@@ -180,10 +186,11 @@ export class Reassembler {
 
 /** Decrypts transport frames (fresh copies: the caller's buffer is not touched) and reassembles them. */
 export class FrameReceiver {
-  private readonly reassembler: Reassembler;
+  private readonly reassembler: PlaintextReassembler;
 
-  constructor(private cipher: TransportCipher, maxMessageBytes: number) {
-    this.reassembler = new Reassembler(maxMessageBytes);
+  /** `reassembler`: another revision's fragment rules (default: the baseline's, with this limit). */
+  constructor(private cipher: TransportCipher, maxMessageBytes: number, reassembler?: PlaintextReassembler) {
+    this.reassembler = reassembler ?? new Reassembler(maxMessageBytes);
   }
 
   /** Switch to the keys of a re-handshake (the frame that completed it was opened with the old ones). */
@@ -203,7 +210,7 @@ export class FrameReceiver {
     return n < 0 ? null : buf.subarray(0, n);
   }
 
-  receive(frame: Uint8Array): Inbound {
+  receive(frame: Uint8Array): Inbound<string> {
     if (frame.length > NOISE_MAX_MESSAGE) return { kind: "error", reason: "frame-too-large" };
     const plain = this.open(frame);
     if (!plain) return { kind: "error", reason: "auth" };
