@@ -51,12 +51,7 @@ export function messageFrames(type: number, payload: Uint8Array): Uint8Array[] {
  */
 export function fragmentFrames(type: number, payload: Uint8Array, sizes: readonly number[]): Uint8Array[] {
   if (sizes.length < 2) throw new RangeError("a fragmented message has at least a fragment-more and a fragment-end");
-  let total = 0;
-  for (const s of sizes) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError("fragment sizes are non-negative integers");
-    total += s;
-  }
-  if (total !== payload.length) throw new RangeError(`fragment sizes add up to ${total}, payload has ${payload.length}`);
+  checkFragmentSizes(payload, sizes);
   const frames: Uint8Array[] = [];
   let off = 0;
   for (let i = 0; i < sizes.length; i++) {
@@ -75,7 +70,18 @@ export function fragmentFrames(type: number, payload: Uint8Array, sizes: readonl
   return frames;
 }
 
-function withType(type: number, data: Uint8Array): Uint8Array {
+/** Caller-chosen fragment data sizes: non-negative integers adding up to the payload (throws otherwise). */
+export function checkFragmentSizes(payload: Uint8Array, sizes: readonly number[]): void {
+  let total = 0;
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 0) throw new RangeError("fragment sizes are non-negative integers");
+    total += s;
+  }
+  if (total !== payload.length) throw new RangeError(`fragment sizes add up to ${total}, payload has ${payload.length}`);
+}
+
+/** [type][data]: one frame plaintext. */
+export function withType(type: number, data: Uint8Array): Uint8Array {
   const f = new Uint8Array(1 + data.length);
   f[0] = type;
   f.set(data, 1);

@@ -65,6 +65,16 @@ async function pairedCurrent(sp: E2ESpeaker, name?: string, after = { activities
   return { srv, c };
 }
 
+/** A current server paired, then reconnected on its record with the player active and its state reported. */
+async function playingCurrent(sp: E2ESpeaker): Promise<{ srv: CurrentReferenceServer; q: CurrentConnection }> {
+  const { srv, c } = await pairedCurrent(sp);
+  c.close();
+  await c.closed();
+  const q = await srv.connect(sp.url, { hello: true, activate: PLAYBACK });
+  await q.until(() => q.readyForStream, { what: "client/state available with the player object" });
+  return { srv, q };
+}
+
 /** The n-th code the out-channel emits after `before` (one emission per server/pair-init). */
 async function emitted(sp: E2ESpeaker, before: number, n: number, timeoutMs = 8000): Promise<string> {
   const end = Date.now() + timeoutMs;
@@ -343,11 +353,7 @@ describe("e2e current: pairing", SPEAKER, () => {
 describe("e2e current: re-handshake and framing", SPEAKER, () => {
   test("re-handshake on a long-term session (key rotation) is answered by activation alone; one to an unknown psk_id fails without fallback", async () => {
     const sp = await speaker();
-    const { srv, c } = await pairedCurrent(sp);
-    c.close();
-    await c.closed();
-    const q = await srv.connect(sp.url, { hello: true, activate: PLAYBACK });
-    await q.until(() => q.readyForStream);
+    const { srv, q } = await playingCurrent(sp);
     const h1 = q.handshakeHash;
     await q.rehandshake("record");
     assert.notDeepEqual(q.handshakeHash, h1);
@@ -368,11 +374,7 @@ describe("e2e current: re-handshake and framing", SPEAKER, () => {
 
   test("fragment type 1: a command split in three fragments, a 100 kB message, baseline fragment IDs ignored, a reserved flag bit closes", async () => {
     const sp = await speaker();
-    const { srv, c } = await pairedCurrent(sp);
-    c.close();
-    await c.closed();
-    const q = await srv.connect(sp.url, { hello: true, activate: PLAYBACK });
-    await q.until(() => q.readyForStream);
+    const { q } = await playingCurrent(sp);
     const body = utf8Encode(JSON.stringify({ type: "server/command", payload: { player: { command: "volume", volume: 17 } } }));
     q.sendFragmented(0, body, [10, body.length - 20, 10]);
     await q.until(() => isObject(q.clientState?.player) && q.clientState.player.volume === 17, { what: "the fragmented command applied" });

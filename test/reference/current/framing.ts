@@ -6,7 +6,7 @@
 // fragmented message per direction; orig_type 1 is forbidden. Sealing and decryption are the baseline
 // reference's (framing.ts): only the plaintext layout differs.
 
-import { MAX_FRAME_PAYLOAD, type Inbound, type PlaintextReassembler } from "../framing.js";
+import { checkFragmentSizes, MAX_FRAME_PAYLOAD, withType, type Inbound, type PlaintextReassembler } from "../framing.js";
 
 export const TYPE_FRAGMENT = 1;
 export const FLAG_LAST = 0x01;
@@ -19,12 +19,7 @@ export const AUDIO_HEADER_BYTES = 13;
 export function messageFrames(type: number, payload: Uint8Array): Uint8Array[] {
   if (!Number.isInteger(type) || type < 0 || type > 255) throw new RangeError("message type is a uint8");
   if (type === TYPE_FRAGMENT) throw new RangeError("type 1 is the fragment type");
-  if (payload.length <= MAX_FRAME_PAYLOAD) {
-    const f = new Uint8Array(1 + payload.length);
-    f[0] = type;
-    f.set(payload, 1);
-    return [f];
-  }
+  if (payload.length <= MAX_FRAME_PAYLOAD) return [withType(type, payload)];
   // Each fragment frame carries at most 65,518 bytes after its type byte: the flags byte takes one of
   // them, and the first fragment's orig_type another.
   const sizes: number[] = [MAX_FRAME_PAYLOAD - 2];
@@ -43,12 +38,7 @@ export function messageFrames(type: number, payload: Uint8Array): Uint8Array[] {
  */
 export function fragmentFrames(type: number, payload: Uint8Array, sizes: readonly number[]): Uint8Array[] {
   if (sizes.length < 1) throw new RangeError("a fragmented message has at least one fragment");
-  let total = 0;
-  for (const s of sizes) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError("fragment sizes are non-negative integers");
-    total += s;
-  }
-  if (total !== payload.length) throw new RangeError(`fragment sizes add up to ${total}, payload has ${payload.length}`);
+  checkFragmentSizes(payload, sizes);
   const frames: Uint8Array[] = [];
   let off = 0;
   for (let i = 0; i < sizes.length; i++) {

@@ -2,8 +2,7 @@
 // text (not from modules/protocol): the names and shapes of every speaker-originated message, and a
 // checker listing each departure. The envelope and helpers are the baseline reference's (../wire.ts).
 
-import { isB64, isInt, isObject } from "../wire.js";
-import { SUITES } from "../../../crypto/provider.js";
+import { checkClientInit, checkDeviceInfo, isB64, isInt, isObject } from "../wire.js";
 
 type Out = string[];
 
@@ -78,15 +77,7 @@ function checkPairMethods(out: Out, v: unknown): void {
 function checkHello(out: Out, p: Record<string, unknown>): void {
   const w = "client/hello";
   if (typeof p.name !== "string") out.push(`${w}: \`name\` is not a string`);
-  if ("device_info" in p) {
-    const d = p.device_info;
-    if (!isObject(d)) out.push(`${w}: \`device_info\` is not an object`);
-    else {
-      for (const k of ["product_name", "manufacturer", "software_version", "mac_address"]) if (k in d && typeof d[k] !== "string") out.push(`${w}: device_info.${k} is not a string`);
-      if (typeof d.mac_address === "string" && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(d.mac_address)) out.push(`${w}: device_info.mac_address is not lowercase colon-separated`);
-      noExtra(out, `${w} device_info`, d, ["product_name", "manufacturer", "software_version", "mac_address"]);
-    }
-  }
+  if ("device_info" in p) checkDeviceInfo(out, p.device_info);
   const roles = p.supported_roles;
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === "string")) out.push(`${w}: \`supported_roles\` is not a string array`);
   else {
@@ -122,12 +113,8 @@ export function checkClientMessageCurrent(type: string, p: Record<string, unknow
   const out: Out = [];
   const only = (allowed: readonly string[]) => noExtra(out, type, p, allowed);
   switch (type) {
-    case "client/init":
-      if (!isB64(p.client_id, 32)) out.push("client/init: `client_id` is not a 43-character base64url key");
-      if (p.version !== 1) out.push("client/init: `version` is not 1");
-      if (!oneOf(p.suite, SUITES)) out.push("client/init: `suite` is not a defined suite");
-      only(["client_id", "version", "suite"]);
-      break;
+    case "client/init": // the same message in both revisions
+      return checkClientInit(p);
     case "noise/handshake":
       if (typeof p.data !== "string" || !/^[A-Za-z0-9_-]+$/.test(p.data)) out.push("noise/handshake: `data` is not base64url");
       only(["data"]);
