@@ -37,13 +37,23 @@ export function derivePin(crypto: CryptoProvider, h: Uint8Array, nonceA: Uint8Ar
   if (!Number.isInteger(length) || length < MIN_PIN_LENGTH || length > MAX_PIN_LENGTH) throw new RangeError("derivePin: length must be 4–12");
   if (h.length !== 32 || nonceA.length !== 32 || nonceB.length !== 32) throw new RangeError("derivePin: h and nonces are 32 bytes");
   const digest = crypto.sha256(PIN_LABEL, h, nonceA, nonceB);
+  const pin = decimalDigits(digest, length);
+  digest.fill(0);
+  return pin;
+}
+
+/**
+ * decimal(uint256_be(digest) mod 10^length), zero-padded to `length` (1–12) digits: the reduction both
+ * revisions' code derivations share (the current revision's dynamic code is 6 digits).
+ */
+export function decimalDigits(digest: Uint8Array, length: number): string {
   const loDigits = length < LO_DIGITS ? length : LO_DIGITS;
   const hiDigits = length - loDigits;
   const loMod = pow10(loDigits);
   const hiMod = pow10(hiDigits);
   let hi = 0;
   let lo = 0;
-  for (let i = 0; i < 32; i++) {
+  for (let i = 0; i < digest.length; i++) {
     const byte = digest[i];
     for (let bit = 7; bit >= 0; bit--) {
       lo = (lo << 1) | ((byte >> bit) & 1);
@@ -56,7 +66,6 @@ export function derivePin(crypto: CryptoProvider, h: Uint8Array, nonceA: Uint8Ar
       if (hi >= hiMod) hi -= hiMod;
     }
   }
-  digest.fill(0);
   return (hiDigits > 0 ? digits(hi, hiDigits) : "") + digits(lo, loDigits);
 }
 

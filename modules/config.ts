@@ -5,6 +5,7 @@
 
 import type { PcmFormat, OutChannelKind } from "./platform.js";
 import type { SuiteName } from "../crypto/provider.js";
+import { PROTOCOL_SETTINGS, type ProtocolSetting } from "./protocol/revision.js";
 
 export interface AudioFormat extends PcmFormat {
   codec: "pcm";
@@ -38,6 +39,11 @@ export interface SpeakerConfig {
   maxSockets: number;
   /** Cipher suite announced in client/init: "auto" picks the fastest the crypto backend serves. */
   suite: "auto" | SuiteName;
+  /**
+   * Sendspin revision served: "auto" latches each connection's revision on its Noise message 1 (baseline
+   * or current); "baseline" or "current" pins one and refuses the other's handshake (docs/current-revision.md).
+   */
+  protocol: ProtocolSetting;
 }
 
 export const DEFAULT_CONFIG: Readonly<SpeakerConfig> = {
@@ -60,6 +66,7 @@ export const DEFAULT_CONFIG: Readonly<SpeakerConfig> = {
   path: "/sendspin",
   maxSockets: 3,
   suite: "auto",
+  protocol: "auto",
 };
 
 export class ConfigError extends Error {
@@ -132,6 +139,8 @@ export function parseConfig(raw: Raw): SpeakerConfig {
   if (suite !== "auto" && suite !== "25519_ChaChaPoly_SHA256" && suite !== "25519_AESGCM_SHA256") throw new ConfigError(`config suite: "${suite}" is not auto, 25519_ChaChaPoly_SHA256 or 25519_AESGCM_SHA256`);
   const path = str(raw, "path", d.path, 127);
   if (!/^\/[\x21-\x7e]*$/.test(path)) throw new ConfigError(`config path: "${path}" must start with / and contain no spaces`);
+  const protocol = str(raw, "protocol", d.protocol);
+  if (PROTOCOL_SETTINGS.indexOf(protocol as ProtocolSetting) < 0) throw new ConfigError(`config protocol: "${protocol}" is not ${PROTOCOL_SETTINGS.join(", ")}`);
   const recordSlots = int(raw, "recordSlots", d.recordSlots, -1e9, 64);
   if (recordSlots < 5) throw new ConfigError(`config recordSlots: ${recordSlots} is below the guaranteed minimum of 5 pairing record slots`);
   return {
@@ -151,6 +160,7 @@ export function parseConfig(raw: Raw): SpeakerConfig {
     path,
     maxSockets: int(raw, "maxSockets", d.maxSockets, 1, 16),
     suite: suite as SpeakerConfig["suite"],
+    protocol: protocol as ProtocolSetting,
   };
 }
 

@@ -12,11 +12,12 @@ import type { Platform } from "./platform.js";
 import { Player } from "./player/player.js";
 import { envelope } from "./protocol/envelope.js";
 import type { PinMethod } from "./protocol/names.js";
+import type { ProtocolSetting } from "./protocol/revision.js";
 import { Sessions, type SessionEvent } from "./session/sessions.js";
 import { WebSocketServer, type WsConnection } from "./websocket/server.js";
 
 export type SpeakerEvent =
-  | { event: "ready"; client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null }
+  | { event: "ready"; client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null; protocol: ProtocolSetting }
   | { event: "pairing_window"; open: boolean }
   | { event: "paired"; server_id: string }
   | { event: "lockout"; method: PinMethod; locked_out: boolean }
@@ -143,6 +144,7 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     path: config.path,
     pairing_token: encodePairingToken(identity.publicKey, store.settings.pairingPsk),
     static_pin: config.staticPin ? store.settings.staticPin : null,
+    protocol: config.protocol,
   });
 
   return {

@@ -26,6 +26,10 @@ export const USAGE = `usage: npm start -- [flags]
   --name NAME         friendly name (client/hello and mDNS)
   --flash FILE        flash image holding the pairing records (default ./sim-flash.bin)
   --audio FILE.wav    also write the played audio to this WAV file
+  --protocol REV      Sendspin revision served: auto (default: each connection latches the one its
+                      server speaks), baseline (the encryption-merge text), current (today's servers:
+                      Music Assistant / aiosendspin 9.x-10.x, sendspin-cpp / ESPHome, sendspin-dotnet,
+                      the Kotlin and Swift clients); same as --config protocol=REV
   --config key=value  any manifest option (repeatable), e.g. --config staticPin=true
   --events            one JSON event per line on standard output (human logs go to standard error)
   --no-mdns           do not advertise over mDNS
@@ -72,6 +76,9 @@ export function parseArgs(argv: readonly string[]): SimOptions {
         break;
       case "--name":
         direct.name = value();
+        break;
+      case "--protocol":
+        direct.protocol = value();
         break;
       case "--flash":
         flashFile = value();

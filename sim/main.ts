@@ -85,7 +85,14 @@ function printConfig(): void {
   out.human(lines.join("\n"));
 }
 
-function printBanner(e: { client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null }): void {
+/** Which servers each revision setting serves (docs/current-revision.md). */
+const PROTOCOL_LINES = {
+  auto: "auto: baseline servers (the encryption-merge text) and current ones (Music Assistant / aiosendspin 9.x-10.x, sendspin-cpp / ESPHome, sendspin-dotnet, Kotlin and Swift clients), per connection",
+  baseline: "baseline only (the encryption-merge text: static/dynamic PIN, management); current servers are refused",
+  current: "current only (Music Assistant / aiosendspin 9.x-10.x, sendspin-cpp / ESPHome, sendspin-dotnet, Kotlin and Swift clients); baseline servers are refused",
+};
+
+function printBanner(e: { client_id: string; port: number; path: string; pairing_token: string; static_pin: string | null; protocol: string }): void {
   const lines = [
     "",
     `Speaker "${opts.config.name}" ready on ws://<this host>:${e.port}${e.path}`,
@@ -93,6 +100,7 @@ function printBanner(e: { client_id: string; port: number; path: string; pairing
     `  pairing token         ${e.pairing_token}`,
     ...qrLines(e.pairing_token).map((l) => "    " + l),
     `  static PIN (label)    ${e.static_pin ?? "(static PIN pairing is off)"}`,
+    `  protocol              ${PROTOCOL_LINES[e.protocol as keyof typeof PROTOCOL_LINES] ?? e.protocol}`,
     "  commands: button | button long | reboot | quit",
     "",
   ];

@@ -132,6 +132,9 @@ export class Store {
   private secrets : Uint8Array = new Uint8Array(0);
   private ids: (string | undefined)[] = [];
   private readonly index = new Map<string, number>();
+  /** Per slot, the use counter at its last handshake match in this boot (0: none); RAM only. */
+  private lastUse: number[] = [];
+  private useClock = 0;
   private identity: KeyPair = { privateKey: new Uint8Array(32), publicKey: new Uint8Array(32) };
   private config!: Config;
   private current!: Settings;
@@ -235,6 +238,70 @@ export class Store {
     this.writeSlot(slot, server ? KIND_STORED : KIND_SHARED, 0, psk, server, id);
     this.setSlot(slot, server ? KIND_STORED : KIND_SHARED, 0, psk, server, id);
     return "ok";
+  }
+
+  /**
+   * The current revision's pairing (reference/sendspin-spec-current.md §Pairing Records): persist a
+   * stored-pubkey record for `serverId`, replacing the record this server already holds (the first one in
+   * slot order), else in a free slot, else over an evicted record, so that a pairing never fails for lack
+   * of room. `inUse(pskId)` names the records backing open connections: never evicted. Eviction order
+   * (implementation-defined in the text): a stored-pubkey record never authenticated with (`used` unset)
+   * before one that was, then the least recently used in this boot (noteUse), then the lowest slot; a
+   * shared-PSK record of the baseline's record_mode only when no stored-pubkey record can go, and never the
+   * record_mode target. One unit write in every case: atomic across a power cut.
+   */
+  pairRecord(psk: Uint8Array, serverId: string, inUse: (pskId: string) => boolean): { result: "ok"; replaced: string | null; evicted: string | null } | { result: "invalid" | "already_exists" | "storage_exhausted" } {
+    this.fresh();
+    if (!(psk instanceof Uint8Array) || psk.length !== 32) return { result: "invalid" };
+    const server = decodeKeyId(serverId);
+    if (!server) return { result: "invalid" };
+    const id = pskId(this.crypto, psk);
+    if (id === SENTINEL_PSK_ID) return { result: "invalid" };
+    if (this.index.has(id) || id === this.pairingId) return { result: "already_exists" };
+    let slot = this.slotOfServer(server);
+    const replaced = slot >= 0 ? (this.ids[slot] as string) : null;
+    if (slot < 0) slot = this.freeSlot();
+    let evicted: string | null = null;
+    if (slot < 0) {
+      slot = this.evictionVictim(inUse);
+      if (slot < 0) return { result: "storage_exhausted" };
+      evicted = this.ids[slot] as string;
+    }
+    this.writeSlot(slot, KIND_STORED, 0, psk, server, id);
+    this.setSlot(slot, KIND_STORED, 0, psk, server, id);
+    this.lastUse[slot] = 0;
+    return { result: "ok", replaced, evicted };
+  }
+
+  /** A handshake matched this record (RAM only: the eviction order of pairRecord). */
+  noteUse(id: string): void {
+    const slot = this.index.get(id);
+    if (slot !== undefined) this.lastUse[slot] = ++this.useClock;
+  }
+
+  private slotOfServer(server: Uint8Array): number {
+    for (let s = 0; s < this.slots; s++) {
+      if (this.kinds[s] !== KIND_STORED) continue;
+      const at = s * SECRET_BYTES + 32;
+      if (bytesEqual(this.secrets.subarray(at, at + 32), server)) return s;
+    }
+    return -1;
+  }
+
+  private evictionVictim(inUse: (pskId: string) => boolean): number {
+    let best = -1;
+    let bestRank = 0;
+    for (let s = 0; s < this.slots; s++) {
+      const kind = this.kinds[s];
+      if (kind === KIND_EMPTY || s === this.config.recordModeSlot || inUse(this.ids[s] as string)) continue;
+      // rank: shared-PSK records last, then used ones, then by last use in this boot
+      const rank = (kind === KIND_SHARED ? 2 : 0) * 0x40000000 + this.used[s] * 0x20000000 + Math.min(this.lastUse[s], 0x1fffffff);
+      if (best < 0 || rank < bestRank) {
+        best = s;
+        bestRank = rank;
+      }
+    }
+    return best;
   }
 
   /** Remove a record. `invalid`: it is the record_mode target. */
@@ -473,6 +540,7 @@ export class Store {
     this.used = t.used;
     this.secrets = t.secrets;
     this.ids = t.ids;
+    this.lastUse = new Array<number>(slots).fill(0);
     this.index.clear();
     this.snapshot.size = slots + EXTRA_KEYS;
   }

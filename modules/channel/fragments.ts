@@ -1,5 +1,7 @@
 // Message types and fragmentation of the transport (spec §Binary Message ID Structure, §Fragmentation).
 // The reassembler is the receiver's single in-flight message: one bounded buffer and its orig_type.
+// Two layouts, one per revision (modules/protocol/revision.ts): the baseline's types 2 (more) and 3
+// (end), and the current revision's type 1 with a flags byte (bit 1 first, bit 0 last, bits 2-7 zero).
 
 /** Type byte 0: a UTF-8 JSON message. */
 export const TYPE_JSON = 0;
@@ -13,6 +15,14 @@ export const MAX_FRAME_PAYLOAD = 65518;
 /** Largest frame plaintext (type byte included). */
 export const MAX_FRAME_PLAINTEXT = MAX_FRAME_PAYLOAD + 1;
 
+/** Current revision: `[1][flags][orig_type][data]` opens a message, `[1][flags][data]` continues it. */
+export const TYPE_FRAGMENT = 1;
+export const FLAG_FIRST = 2;
+export const FLAG_LAST = 1;
+/** Bits 2-7 of the flags byte are reserved and must be zero. */
+export const FLAGS_RESERVED = 0xfc;
+
+/** A baseline fragment type (2 or 3). */
 export function isFragmentType(t: number): boolean {
   return t === TYPE_FRAGMENT_MORE || t === TYPE_FRAGMENT_END;
 }
@@ -39,9 +49,9 @@ export class Reassembler {
     return this.type >= 0;
   }
 
-  /** Start a message of `origType`; false when origType is itself a fragment type. */
-  begin(origType: number): boolean {
-    if (isFragmentType(origType)) return false;
+  /** Start a message of `origType`; false when origType is itself a fragment type of the framing in use. */
+  begin(origType: number, current = false): boolean {
+    if (current ? origType === TYPE_FRAGMENT : isFragmentType(origType)) return false;
     this.type = origType;
     this.len = 0;
     return true;

@@ -17,11 +17,12 @@ import {
   message1Payload,
   message2Payload,
   noiseHandshakeMessage,
-  parseMessage1Payload,
+  parseMessage1,
   parseMessage2Payload,
   parseNoiseHandshakePayload,
   type NoiseHandshakeMessage,
 } from "../protocol/noise-messages.js";
+import type { PskCategoryCode } from "../protocol/revision.js";
 import type { FrameEmitter, SecureChannel } from "./secure-channel.js";
 
 /** Who we are and who the peer is: carried over unchanged by a re-handshake. */
@@ -40,6 +41,7 @@ export interface HandshakeIdentity {
 export class ResponderHandshake {
   private readonly noise: NoiseKKpsk2;
   private pskIdSeen: string | null = null;
+  private categorySeen: PskCategoryCode | null = null;
 
   constructor(o: HandshakeIdentity & { prologue: Uint8Array }) {
     this.noise = NoiseKKpsk2.responder(o);
@@ -59,10 +61,16 @@ export class ResponderHandshake {
     if (msg === undefined) return null;
     const plain = this.noise.readMessage1(msg);
     if (plain === null) return null;
-    const id = parseMessage1Payload(plain);
-    if (id === undefined) return null;
-    this.pskIdSeen = id;
-    return id;
+    const m1 = parseMessage1(plain);
+    if (m1 === undefined) return null;
+    this.pskIdSeen = m1.pskId;
+    this.categorySeen = m1.category;
+    return m1.pskId;
+  }
+
+  /** message 1's `psk_category` (after a successful readMessage1): null when absent (a baseline server). */
+  get pskCategory(): PskCategoryCode | null {
+    return this.categorySeen;
   }
 
   /** Message 2 (as the `noise/handshake` message to send) and the transport keys, for the PSK of the psk_id. */
@@ -93,19 +101,22 @@ export class ResponderHandshake {
 export class InitiatorHandshake {
   private readonly noise: NoiseKKpsk2;
   private readonly pskId: string;
+  private readonly pskCategory: PskCategoryCode | undefined;
 
-  constructor(o: HandshakeIdentity & { prologue: Uint8Array; psk: Uint8Array }) {
+  /** `pskCategory`: the current revision's psk_category in message 1 (absent: a baseline server). */
+  constructor(o: HandshakeIdentity & { prologue: Uint8Array; psk: Uint8Array; pskCategory?: PskCategoryCode }) {
     this.noise = NoiseKKpsk2.initiator(o);
     this.pskId = computePskId(o.crypto, o.psk);
+    this.pskCategory = o.pskCategory;
   }
 
-  static rehandshake(channel: SecureChannel, id: HandshakeIdentity & { psk: Uint8Array }): InitiatorHandshake {
+  static rehandshake(channel: SecureChannel, id: HandshakeIdentity & { psk: Uint8Array; pskCategory?: PskCategoryCode }): InitiatorHandshake {
     return new InitiatorHandshake({ ...id, prologue: channel.handshakeHash });
   }
 
   /** Message 1 as the `noise/handshake` message, its payload naming the PSK by psk_id. */
   message1(): NoiseHandshakeMessage {
-    return noiseHandshakeMessage(this.noise.writeMessage1(message1Payload(this.pskId)));
+    return noiseHandshakeMessage(this.noise.writeMessage1(message1Payload(this.pskId, this.pskCategory)));
   }
 
   /** The `payload` of the responder's `noise/handshake`: the transport keys, or null (wrong PSK, tampering...). */

@@ -33,6 +33,8 @@ import {
   requestFormatPayload,
   type PlayerStateFields,
 } from "../protocol/player-messages.js";
+import { clientStatePayloadCurrent, parsePlayerCommandCurrent } from "../protocol/current-player.js";
+import type { Revision } from "../protocol/revision.js";
 import { ChunkQueue, PUSH_OK, PUSH_OVER_CAPACITY } from "./chunk-queue.js";
 import { ClockSync, type ClockSyncOptions } from "./clock-sync.js";
 import { planFormat, type PlayFormat } from "./pcm.js";
@@ -91,6 +93,8 @@ export class Player {
   private readonly clock: ClockPort;
   private readonly margins: TimingMargins;
   private active = false;
+  /** The wire revision of the connection that activated the role (client/state shape, commands). */
+  private revision: Revision = "baseline";
   private streamPlan: PlayFormat | undefined;
   private streamGen = 0;
   private streamFrameUs = 0;
@@ -170,10 +174,11 @@ export class Player {
     return this.active;
   }
 
-  /** player@v1 became active on a connection: synchronize, then report state and accept audio. */
-  activate(): void {
+  /** player@v1 became active on a connection of `revision`: synchronize, then report state and accept audio. */
+  activate(revision: Revision = "baseline"): void {
     if (this.active) return;
     this.active = true;
+    this.revision = revision;
     this.initialSent = false;
     this.staticDelayUs = clampDelayMs(this.host.staticDelayMs()) * 1000;
     this.stallUs = 0;
@@ -311,7 +316,8 @@ export class Player {
       // Not playable here: stop this stream and ask for our preferred format.
       this.host.log.log("warn", `player: stream format ${f.codec} ${f.sampleRate}/${f.bitDepth}/${f.channels} is not supported; requesting another`);
       this.endStream();
-      if (this.formats.length > 0) this.requestFormat(this.formats[0]);
+      // the current revision has no stream/request-format: the server chose outside supported_formats
+      if (this.formats.length > 0 && this.revision === "baseline") this.requestFormat(this.formats[0]);
       return;
     }
     this.streamGen = this.scheduler.setFormat(plan);
@@ -326,7 +332,7 @@ export class Player {
   }
 
   private onCommand(payload: unknown): void {
-    const c = parsePlayerCommand(payload);
+    const c = this.revision === "current" ? parsePlayerCommandCurrent(payload) : parsePlayerCommand(payload);
     if (!c) {
       if (payload !== null && typeof payload === "object" && "player" in payload) this.host.log.log("warn", "player: malformed server/command ignored");
       return;
@@ -380,7 +386,8 @@ export class Player {
     };
     this.remember(full);
     this.initialSent = true;
-    this.host.sendJson(MSG_CLIENT_STATE, clientStatePayload(STATE_SYNCHRONIZED, full));
+    if (this.revision === "current") this.host.sendJson(MSG_CLIENT_STATE, clientStatePayloadCurrent(true, this.fullState()));
+    else this.host.sendJson(MSG_CLIENT_STATE, clientStatePayload(STATE_SYNCHRONIZED, full));
   }
 
   /** After each clock-sync burst: re-derive the timing values and report sustained changes. */
@@ -419,7 +426,15 @@ export class Player {
     if (now.minBufferMs !== this.sent.minBufferMs) (delta.minBufferMs = now.minBufferMs), (any = true);
     if (!any) return;
     this.remember(delta);
-    this.host.sendJson(MSG_CLIENT_STATE, clientStatePayload(undefined, delta));
+    // the current revision sends no deltas: `available` and the complete player object every time
+    if (this.revision === "current") this.host.sendJson(MSG_CLIENT_STATE, clientStatePayloadCurrent(true, this.fullState()));
+    else this.host.sendJson(MSG_CLIENT_STATE, clientStatePayload(undefined, delta));
+  }
+
+  /** Every reported field, as last remembered (the current revision's complete player object). */
+  private fullState() {
+    const s = this.sent;
+    return { volume: s.volume ?? this.volume, muted: s.muted ?? this.muted, staticDelayMs: s.staticDelayMs ?? 0, requiredLeadTimeMs: s.requiredLeadTimeMs ?? 0, minBufferMs: s.minBufferMs ?? 0 };
   }
 
   private remember(f: PlayerStateFields): void {

@@ -5,6 +5,7 @@
 import { base64urlDecode, base64urlEncode } from "../util/base64url.js";
 import { utf8Encode } from "../util/utf8.js";
 import { parseJsonObject } from "./json.js";
+import { PSK_CATEGORY_CODES, type PskCategoryCode } from "./revision.js";
 
 export const NOISE_HANDSHAKE = "noise/handshake";
 
@@ -32,9 +33,12 @@ export function parseNoiseHandshakePayload(payload: unknown): Uint8Array | undef
   return bytes;
 }
 
-/** Noise message 1 payload (server → client): {"psk_id": "<43 chars>"}. */
-export function message1Payload(pskId: string): Uint8Array {
-  return utf8Encode(JSON.stringify({ psk_id: pskId }));
+/**
+ * Noise message 1 payload (server → client): {"psk_id": "<43 chars>"}, plus `psk_category` in the current
+ * revision (the reference peers of the tests use it; the speaker only reads message 1).
+ */
+export function message1Payload(pskId: string, pskCategory?: PskCategoryCode): Uint8Array {
+  return utf8Encode(JSON.stringify(pskCategory === undefined ? { psk_id: pskId } : { psk_id: pskId, psk_category: pskCategory }));
 }
 
 /** Noise message 2 payload (client → server): the empty object. */
@@ -56,6 +60,27 @@ export function parseMessage1Payload(bytes: Uint8Array): string | undefined {
   if (o === undefined) return undefined;
   const id = Object.prototype.hasOwnProperty.call(o, "psk_id") ? o.psk_id : undefined;
   return typeof id === "string" && base64urlDecode(id, 32) !== undefined ? id : undefined;
+}
+
+/** A decrypted message 1 payload: the psk_id, and `psk_category` (null when absent: the baseline revision). */
+export interface Message1 {
+  readonly pskId: string;
+  readonly category: PskCategoryCode | null;
+}
+
+/**
+ * Message 1 of either revision. Undefined when malformed: no canonical psk_id, or a `psk_category` that
+ * is present but not one of 'lt', 'pr', 'sn' (the current text's silent failure). Its absence is not an
+ * error here: it marks a baseline server (the connection latches its revision on it).
+ */
+export function parseMessage1(bytes: Uint8Array): Message1 | undefined {
+  const o = parseObject(bytes);
+  if (o === undefined) return undefined;
+  const id = Object.prototype.hasOwnProperty.call(o, "psk_id") ? o.psk_id : undefined;
+  if (typeof id !== "string" || base64urlDecode(id, 32) === undefined) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(o, "psk_category")) return { pskId: id, category: null };
+  const c = o.psk_category;
+  return typeof c === "string" && PSK_CATEGORY_CODES.indexOf(c as PskCategoryCode) >= 0 ? { pskId: id, category: c as PskCategoryCode } : undefined;
 }
 
 /** A decrypted message 2 payload is a JSON object (`{}`; members a later revision may add are ignored). */

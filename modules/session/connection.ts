@@ -24,6 +24,10 @@
 //    must arrive within 30 s.
 //  - A record's `used` flag is set when the first transport message authenticated under that record's
 //    PSK arrives (the server has then proven the PSK), not merely when message 2 is sent.
+//
+// Revisions (docs/current-revision.md): Noise message 1 latches the connection's revision (psk_category
+// present: current; absent: baseline) and everything after follows it. The current revision's paths are
+// the methods marked "current revision" below; the baseline's are unchanged.
 
 import type { KeyPair } from "../../crypto/ids.js";
 import type { CryptoProvider, SuiteName } from "../../crypto/provider.js";
@@ -41,6 +45,17 @@ import { concatBytes } from "../util/bytes.js";
 import { handleManagement, permissionDenied, type ManagementContext } from "../management/management.js";
 import { PairingAttempt, type PairingContext } from "../pairing/attempt.js";
 import { judgeActivation, type PskCategory } from "./admission.js";
+import { judgeActivationCurrent } from "./current-admission.js";
+import { CurrentPairingAttempt, type CurrentPairingContext } from "../pairing/current-attempt.js";
+import {
+  buildPairAbortCurrent,
+  parseServerActivateCurrent,
+  type CodeFormat,
+  type CurrentPairAbortReason,
+  type CurrentPairMethod,
+} from "../protocol/current-messages.js";
+import { currentChunkAsBaseline } from "../protocol/current-player.js";
+import { revisionAllowed, type ProtocolSetting, type PskCategoryCode, type Revision } from "../protocol/revision.js";
 import type { PairingRecordView, PlayerPart, RecordStore } from "./parts.js";
 
 export const HANDSHAKE_STEP_TIMEOUT_MS = 30_000;
@@ -81,6 +96,11 @@ export interface SessionHub {
   log(msg: string): void;
   lookupPsk(pskId: string, serverId: string): PskMatch | undefined;
   helloInfo(trust: "user" | "none"): { descriptors: PairMethodDescriptor[]; hello: JsonObject };
+  /** Current revision: the revision setting, the look-up by declared category, client/hello and pairing. */
+  readonly protocol: ProtocolSetting;
+  lookupPskCurrent(pskId: string, category: PskCategoryCode, serverId: string, initial: boolean): PskMatch | undefined;
+  helloInfoCurrent(): { methods: CurrentPairMethod[]; formats: CodeFormat[]; hello: JsonObject };
+  pairingCurrent(c: Connection): CurrentPairingContext;
   isLockedOut(method: PairMethod): boolean;
   /** First activation: admit (displacing the holder) or reject. */
   arbitrate(c: Connection, activities: readonly Activity[]): "admit" | "reject";
@@ -107,7 +127,17 @@ export class Connection {
   private activitiesValue: readonly Activity[] = [];
   private activeRoles: readonly string[] | undefined;
   private offered: PairMethod[] = [];
-  private attemptValue: PairingAttempt | null = null;
+  private attemptValue: PairingAttempt | CurrentPairingAttempt | null = null;
+  /** Latched at Noise message 1 (null before). */
+  private revisionValue: Revision | null = null;
+  /** Current revision: pairing server/activates since the last Noise handshake. */
+  private pairingIndex = 0;
+  /** Current revision: both hellos were exchanged (a re-handshake is followed by server/activate only). */
+  private helloDone = false;
+  /** Current revision: after our pair/abort, the server's in-flight pairing messages are dropped until the next server/activate. */
+  private discardPairing = false;
+  /** Current revision: from re-handshake message 1 to the next server/activate nothing new may be sent. */
+  private quiet = false;
   private playerActive = false;
   private serverName = "";
 
@@ -143,8 +173,18 @@ export class Connection {
     return this.match ? this.match.category : null;
   }
 
-  get attempt(): PairingAttempt | null {
+  get attempt(): PairingAttempt | CurrentPairingAttempt | null {
     return this.attemptValue;
+  }
+
+  /** The revision latched at Noise message 1 (null before it). */
+  get revision(): Revision | null {
+    return this.revisionValue;
+  }
+
+  /** The record backing this connection (its long-term PSK), if any. */
+  get recordPskId(): string | null {
+    return this.match && this.match.record ? this.match.record.pskId : null;
   }
 
   // ------------------------------------------------------------------ inbound
@@ -187,15 +227,20 @@ export class Connection {
       prologue: concatBytes(this.clientInitBytes, this.serverInitBytes!),
     });
     const id = hs.readMessage1(env.payload);
-    const m = id === null ? undefined : this.hub.lookupPsk(id, this.serverId);
-    if (!m) return this.closeSilently(id === null ? "noise message 1 rejected" : "psk_id look-up miss");
+    if (id === null) return this.closeSilently("noise message 1 rejected");
+    const category = hs.pskCategory;
+    const revision: Revision = category === null ? "baseline" : "current";
+    if (!revisionAllowed(this.hub.protocol, revision)) return this.closeSilently(`a ${revision}-revision handshake, but the protocol option is ${this.hub.protocol}`);
+    this.revisionValue = revision;
+    const m = category === null ? this.hub.lookupPsk(id, this.serverId) : this.hub.lookupPskCurrent(id, category, this.serverId, true);
+    if (!m) return this.closeSilently("psk_id look-up miss");
     const { message, keys } = hs.respond(m.psk);
     if (!this.ws.sendText(encodeJson(message))) return this.closeSilently("noise message 2 not sent");
-    this.channel = new SecureChannel(keys, { maxMessageBytes: this.hub.maxMessageBytes });
+    this.channel = new SecureChannel(keys, { maxMessageBytes: this.hub.maxMessageBytes, framing: revision });
     this.setMatch(m);
     this.phaseValue = "await_hello";
     this.arm(PROVISIONAL_TIMEOUT_MS, "first server/activate");
-    this.hub.connectionEvent(this, "provisional", { trust_level: this.trust() });
+    this.hub.connectionEvent(this, "provisional", { trust_level: this.trust(), revision });
   }
 
   private onBinary(frame: Uint8Array): void {
@@ -213,7 +258,10 @@ export class Connection {
       }
     }
     if (r.type === BINARY_JSON) return this.onJson(r.data);
-    if (r.type === BINARY_PLAYER_AUDIO && this.playerActive && this.hub.player) this.hub.player.onAudioChunk(r.data);
+    if (r.type === BINARY_PLAYER_AUDIO && this.playerActive && this.hub.player) {
+      if (this.revisionValue !== "current") this.hub.player.onAudioChunk(r.data);
+      else this.hub.player.onAudioChunk(currentChunkAsBaseline(r.data)); // the 13-byte header, read in place
+    }
     // other binary types (artwork, visualizer, application roles): roles this speaker never lists
   }
 
@@ -227,7 +275,7 @@ export class Connection {
         if (type !== MSG.serverHello) return this.closeSilently(`expected server/hello, got ${type}`);
         return this.onServerHello(payload);
       case "await_activate":
-        if (type === MSG.serverActivate) return this.onServerActivate(payload);
+        if (type === MSG.serverActivate) return this.revisionValue === "current" ? this.onServerActivateCurrent(payload) : this.onServerActivate(payload);
         if (type === MSG.serverUnpair) return this.onUnpair();
         return; // nothing may be answered before the first activation
       case "active":
@@ -238,6 +286,7 @@ export class Connection {
   }
 
   private onActiveMessage(type: string, payload: JsonObject): void {
+    if (this.revisionValue === "current") return this.onActiveMessageCurrent(type, payload);
     if (type === MSG.serverActivate) return this.onServerActivate(payload);
     if (type === MSG.serverUnpair) return this.onUnpair();
     if (isManagementType(type)) return this.onManagement(type, payload);
@@ -253,6 +302,7 @@ export class Connection {
     const hello = parseServerHello(payload);
     if (!hello) return this.closeSilently("malformed server/hello");
     this.serverName = hello.name;
+    if (this.revisionValue === "current") return this.sendHelloCurrent();
     const { descriptors, hello: msg } = this.hub.helloInfo(this.trust());
     this.offered = descriptors.map((d) => d.method);
     this.phaseValue = "await_activate";
@@ -328,8 +378,13 @@ export class Connection {
   private onRehandshake(payload: JsonObject): void {
     const hs = ResponderHandshake.rehandshake(this.channel!, { crypto: this.hub.crypto, suite: this.hub.suite, s: this.hub.identity, rs: this.server!.serverKey });
     const id = hs.readMessage1(payload);
-    const m = id === null ? undefined : this.hub.lookupPsk(id, this.serverId);
-    if (!m) return this.closeSilently(id === null ? "re-handshake message 1 rejected" : "re-handshake psk_id look-up miss");
+    if (id === null) return this.closeSilently("re-handshake message 1 rejected");
+    // The latch holds: a message 1 of the other revision is refused, whatever its PSK.
+    const category = hs.pskCategory;
+    if ((category === null) !== (this.revisionValue === "baseline")) return this.closeSilently(`re-handshake message 1 of the other revision on a ${this.revisionValue} connection`);
+    if (category !== null) return this.onRehandshakeCurrent(hs, id, category);
+    const m = this.hub.lookupPsk(id, this.serverId);
+    if (!m) return this.closeSilently("re-handshake psk_id look-up miss");
     this.endAttempt();
     this.quiescePlayer();
     if (!hs.respondOn(this.channel!, m.psk, (f) => this.ws.sendBinary(f))) return this.closeSilently("re-handshake message 2 not sent");
@@ -356,9 +411,10 @@ export class Connection {
     if (this.send(buildGoodbye(reason))) this.close(`goodbye ${reason}`);
   }
 
-  /** pair/abort with `reason`, then close. */
+  /** pair/abort with `reason`, then close (current revision: close only for concurrent_attempt). */
   abortPairing(reason: PairAbortReason): void {
     if (this.phaseValue === "closed") return;
+    if (this.revisionValue === "current") return this.abortPairingCurrent(reason as CurrentPairAbortReason);
     this.hub.log(`session: pair/abort ${reason} to ${this.serverId}`);
     if (this.send(buildPairAbort(reason))) this.close(`pair/abort ${reason}`);
   }
@@ -393,9 +449,136 @@ export class Connection {
     this.clearTimer();
     this.endAttempt();
     this.quiescePlayer();
+    if (this.revisionValue === "current") this.hub.pairing.window.release(this); // a current static window closes with its connection
     if (this.channel) this.channel.dispose();
     this.hub.closed(this);
     this.hub.connectionEvent(this, "closed", { why });
+  }
+
+  // ------------------------------------------------------------------ current revision
+
+  /** Routing after the first activation: no management; pairing messages follow the current rules. */
+  private onActiveMessageCurrent(type: string, payload: JsonObject): void {
+    if (type === MSG.serverActivate) return this.onServerActivateCurrent(payload);
+    if (type === MSG.serverUnpair) return this.onUnpair();
+    if (isPairingInbound(type)) {
+      const a = this.attemptValue;
+      if (type === MSG.pairAbort) {
+        // The server aborts (started or not): the attempt ends, the connection stays open; an abort after
+        // the attempt ended has no effect.
+        if (a && !a.finished) a.end();
+        this.discardPairing = true;
+        return;
+      }
+      if (a && !a.finished) return a.onMessage(type, payload);
+      if (this.discardPairing) return; // in flight before the server saw our abort: dropped silently
+      return this.closeSilently(`${type} out of sequence (no pairing attempt in progress)`);
+    }
+    if (this.playerActive && this.hub.player && PLAYER_INBOUND.indexOf(type) >= 0) return this.hub.player.onMessage(type, payload);
+    // unknown types are ignored after the first activation
+  }
+
+  private offeredCurrent: { methods: CurrentPairMethod[]; formats: CodeFormat[] } = { methods: [], formats: [] };
+
+  private sendHelloCurrent(): void {
+    const { methods, formats, hello } = this.hub.helloInfoCurrent();
+    this.offeredCurrent = { methods, formats };
+    this.helloDone = true;
+    this.phaseValue = "await_activate";
+    this.send(hello);
+  }
+
+  private onServerActivateCurrent(payload: JsonObject): void {
+    const a = parseServerActivateCurrent(payload);
+    // Any server/activate ends (cancels) a pairing attempt in progress: nothing is persisted.
+    this.endAttempt();
+    this.discardPairing = false;
+    this.quiet = false;
+    const pairing = a.activities !== null && a.activities.indexOf("pairing") >= 0;
+    if (pairing) this.pairingIndex++; // counted whether admitted or not: the server counts what it sent
+    const first = !this.activatedOnce;
+    const verdict = judgeActivationCurrent({
+      category: this.match!.category,
+      unpairedAccess: this.hub.store.settings.unpairedAccess,
+      activate: a,
+      first,
+      persistedRoles: this.activeRoles ?? [],
+      offeredMethods: this.offeredCurrent.methods,
+      offeredFormats: this.offeredCurrent.formats,
+    });
+    if (!verdict.admissible) {
+      this.hub.connectionEvent(this, "refused", { reason: verdict.reason });
+      return verdict.message === "goodbye" ? this.goodbye(verdict.reason) : this.abortPairingCurrent(verdict.reason);
+    }
+    const activities = a.activities!;
+    if (first && this.hub.arbitrate(this, activities) === "reject") {
+      this.hub.connectionEvent(this, "rejected", { activities: activities.slice() });
+      if (pairing) {
+        this.send(buildPairAbortCurrent("concurrent_attempt"));
+        return this.close("pair/abort concurrent_attempt");
+      }
+      return this.goodbye("concurrent_attempt");
+    }
+    this.activatedOnce = true;
+    this.phaseValue = "active";
+    this.clearTimer();
+    this.activitiesValue = activities.slice();
+    this.activeRoles = verdict.roles.slice();
+    this.hub.activated(this, first);
+    this.hub.connectionEvent(this, first ? "admitted" : "activated", { activities: activities.slice(), active_roles: this.activeRoles.slice() });
+    // Pairing may run alongside playback: roles follow active_roles whatever the activities.
+    const wantPlayer = this.hub.player !== null && this.activeRoles.indexOf(ROLE_PLAYER_V1) >= 0;
+    if (wantPlayer && !this.playerActive) {
+      this.playerActive = true;
+      this.hub.takePlayer(this);
+    } else if (!wantPlayer) this.quiescePlayer();
+    if (pairing) {
+      const attempt = new CurrentPairingAttempt(this.hub.pairingCurrent(this), this.currentAttemptHost(), a.method as CurrentPairMethod, this.channel!.handshakeHash, this.pairingIndex);
+      this.attemptValue = attempt;
+      attempt.start();
+    }
+  }
+
+  /** pair/abort under the current rules: the connection stays open, except for concurrent_attempt. */
+  private abortPairingCurrent(reason: CurrentPairAbortReason): void {
+    if (this.phaseValue === "closed") return;
+    this.hub.log(`session: pair/abort ${reason} to ${this.serverId}`);
+    if (!this.send(buildPairAbortCurrent(reason))) return;
+    if (reason === "concurrent_attempt") return this.close(`pair/abort ${reason}`);
+    this.discardPairing = true;
+  }
+
+  private onRehandshakeCurrent(hs: ResponderHandshake, id: string, category: PskCategoryCode): void {
+    // No Sentinel fallback in a re-handshake: a miss (or a server_id mismatch) fails it.
+    const m = this.hub.lookupPskCurrent(id, category, this.serverId, false);
+    if (!m) return this.closeSilently("re-handshake psk_id look-up miss");
+    this.endAttempt();
+    // Streams, buffers and the time filter persist; nothing new is sent until the next server/activate.
+    this.quiet = true;
+    if (!hs.respondOn(this.channel!, m.psk, (f) => this.ws.sendBinary(f))) return this.closeSilently("re-handshake message 2 not sent");
+    this.setMatch(m);
+    this.pairingIndex = 0;
+    this.discardPairing = false;
+    // The server's first message under the new keys is server/activate (no hellos are repeated).
+    if (this.helloDone) this.phaseValue = "await_activate";
+    if (this.activatedOnce) this.arm(HANDSHAKE_STEP_TIMEOUT_MS, "server/activate after re-handshake");
+    this.hub.connectionEvent(this, "rehandshake", { paired: m.category === "long_term" });
+  }
+
+  /** A role's message (the Player's): dropped during a current re-handshake's quiet period. */
+  sendRole(msg: JsonObject): boolean {
+    if (this.quiet) return false;
+    return this.send(msg);
+  }
+
+  private currentAttemptHost() {
+    return {
+      serverId: this.serverId,
+      owner: this,
+      send: (msg: JsonObject) => this.send(msg),
+      abort: (reason: CurrentPairAbortReason) => this.abortPairingCurrent(reason),
+      closeSilently: (why: string) => this.closeSilently(why),
+    };
   }
 
   // ------------------------------------------------------------------ helpers
@@ -406,6 +589,7 @@ export class Connection {
 
   private setMatch(m: PskMatch): void {
     this.match = m;
+    if (m.record) this.hub.store.noteUse(m.record.pskId); // the eviction order of a current-revision pairing
     this.markUsedPending = m.category === "long_term" && !!m.record && !m.record.used;
   }
 

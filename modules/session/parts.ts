@@ -3,6 +3,7 @@
 // mutations may throw when the flash itself fails; callers catch that where they can answer
 // (management: storage_exhausted; pairing: pair/abort).
 
+import type { Revision } from "../protocol/revision.js";
 import type { PairingRecord, RecordKind, Settings, SettingsPatch, Store } from "../../storage/store.js";
 
 export type { RecordKind, SettingsPatch };
@@ -13,12 +14,13 @@ export type SessionSettings = Settings;
  * The Store as the sessions use it: only these members (tests substitute views of the same shape, e.g. a
  * store without a record_mode fallback). Mutations may throw when the flash fails.
  */
-export type RecordStore = Pick<Store, "findByPskId" | "list" | "addRecord" | "removeRecord" | "markUsed" | "accounting" | "settings" | "updateSettings">;
+export type RecordStore = Pick<Store, "findByPskId" | "list" | "addRecord" | "removeRecord" | "markUsed" | "accounting" | "settings" | "updateSettings" | "pairRecord" | "noteUse">;
 
 /** The Player as the sessions drive it (one instance per speaker; one admitted connection owns it). */
 export interface PlayerPart {
   supportObject(): Record<string, unknown>;
-  activate(): void;
+  /** `revision`: the wire revision of the connection that owns the role (default baseline). */
+  activate(revision?: Revision): void;
   deactivate(): void;
   onMessage(type: string, payload: unknown): void;
   onAudioChunk(data: Uint8Array): boolean;

@@ -16,6 +16,11 @@ import type { JsonObject } from "../protocol/json.js";
 import { ROLE_PLAYER_V1, type Activity, type PairMethod, type PinMethod } from "../protocol/names.js";
 import { buildClientHello, type PairMethodDescriptor } from "../protocol/session-messages.js";
 import { arbitrate } from "./arbitration.js";
+import type { CurrentPairingContext } from "../pairing/current-attempt.js";
+import { RoundLimit } from "../pairing/rounds.js";
+import { buildClientHelloCurrent, type CodeFormat, type CurrentPairMethod, type CurrentPairOffer } from "../protocol/current-messages.js";
+import { playerSupportCurrent } from "../protocol/current-player.js";
+import type { ProtocolSetting, PskCategoryCode } from "../protocol/revision.js";
 import { Connection, type PskMatch, type SessionHub, type SessionSocket } from "./connection.js";
 import type { PlayerPart, RecordStore } from "./parts.js";
 
@@ -64,6 +69,9 @@ export class Sessions implements SessionHub {
   readonly pairing: PairingContext;
   readonly lockout: PinLockout;
   readonly window: PairingWindow;
+  /** Current revision: the dynamic code's round limit (RAM). */
+  readonly rounds = new RoundLimit();
+  readonly protocol: ProtocolSetting;
 
   private readonly connections: Connection[] = [];
   private holder: Connection | null = null;
@@ -83,6 +91,7 @@ export class Sessions implements SessionHub {
     this.store = o.store;
     this.player = o.player;
     this.maxMessageBytes = channelMessageCap(o.config);
+    this.protocol = o.config.protocol ?? "auto";
     this.announcedPairingPsk = o.store.settings.pairingPsk.slice();
     this.lockout = new PinLockout((method, locked) => o.emit({ event: "lockout", method, locked_out: locked }));
     this.window = new PairingWindow(o.clock, (open) => {
@@ -131,6 +140,7 @@ export class Sessions implements SessionHub {
     const attempt = this.holder ? this.holder.attempt : null;
     if (press === "short") {
       if (attempt && attempt.repeatPin()) return;
+      if (attempt && "release" in attempt && attempt.release()) return; // a current attempt held back by the round limit
       if (!this.staticPinOffered()) return this.o.indicator.cue("refused");
       if (this.window.open() && attempt && attempt.waitingForWindow) attempt.windowOpened();
       return;
@@ -242,7 +252,7 @@ export class Sessions implements SessionHub {
     if (!this.player) return;
     if (this.playerOwner && this.playerOwner !== c) this.player.deactivate();
     this.playerOwner = c;
-    this.player.activate();
+    this.player.activate(c.revision ?? "baseline");
   }
 
   releasePlayer(c: Connection): void {
@@ -253,7 +263,7 @@ export class Sessions implements SessionHub {
 
   /** PlayerHost.sendJson goes out on the connection that owns the Player. */
   sendFromPlayer(msg: JsonObject): void {
-    if (this.playerOwner) this.playerOwner.send(msg);
+    if (this.playerOwner) this.playerOwner.sendRole(msg);
   }
 
   managementContext(c: Connection, ownPskId: string): ManagementContext {
@@ -293,6 +303,77 @@ export class Sessions implements SessionHub {
   internalError(c: Connection, e: unknown): void {
     this.internalErrors++;
     this.o.log.log("error", `session: internal error on ${c.serverId || "(no server/init)"}: ${String(e && (e as Error).stack ? (e as Error).stack : e)}`);
+  }
+
+  // ------------------------------------------------------------------ current revision (docs/current-revision.md)
+
+  /**
+   * The current revision's look-up: only among the PSKs of the declared category ('lt': stored-pubkey
+   * records, whose server_id must be the one in server/init; 'pr': the pairing PSK; 'sn': the Sentinel).
+   * A miss in the initial handshake falls back to the Sentinel (the server learns of the mismatch); in a
+   * re-handshake, and for a server_id mismatch (a misbinding, not a miss), it fails.
+   */
+  lookupPskCurrent(id: string, category: PskCategoryCode, serverId: string, initial: boolean): PskMatch | undefined {
+    if (category === "lt") {
+      const rec = this.store.findByPskId(id);
+      if (rec && rec.kind === "stored_pubkey") {
+        if (rec.serverId !== serverId) return undefined;
+        return { category: "long_term", psk: rec.psk, record: rec };
+      }
+    } else if (category === "pr") {
+      if (this.store.settings.pairingPskEnabled && id === this.pairingPskId()) return { category: "pairing_psk", psk: this.store.settings.pairingPsk };
+    } else if (id === SENTINEL_PSK_ID) return { category: "sentinel", psk: SENTINEL_PSK };
+    return initial ? { category: "sentinel", psk: SENTINEL_PSK } : undefined;
+  }
+
+  /**
+   * What a current-revision client/hello offers: pairing_psk always (the text requires it), and at most one
+   * code method: dynamic_pairing_code when the device offers the dynamic PIN (it has an out-channel), else
+   * static_pairing_code when it offers the static PIN. The same secrets and settings as the baseline's
+   * methods (the static code is the static PIN). Formats: digits (no out-channel here renders a QR code).
+   */
+  currentOffer(): CurrentPairOffer {
+    const s = this.store.settings;
+    const cfg = this.o.config;
+    const kinds = this.o.outChannel.kinds.filter((k) => k === "display" || k === "speaker");
+    const code = cfg.dynamicPin && s.dynamicPinEnabled && kinds.length > 0 ? "dynamic_pairing_code" : cfg.staticPin && s.staticPinEnabled ? "static_pairing_code" : null;
+    return { pairingPsk: true, code, outChannels: kinds, formats: ["digits"] };
+  }
+
+  helloInfoCurrent(): { methods: CurrentPairMethod[]; formats: CodeFormat[]; hello: JsonObject } {
+    const offer = this.currentOffer();
+    const cfg = this.o.config;
+    const hello = buildClientHelloCurrent({
+      name: cfg.name,
+      productName: cfg.productName,
+      manufacturer: cfg.manufacturer,
+      softwareVersion: cfg.softwareVersion,
+      supportedRoles: this.player ? [ROLE_PLAYER_V1] : [],
+      playerSupport: this.player ? playerSupportCurrent(this.player.supportObject()) : undefined,
+      offer,
+      unpairedAccess: this.store.settings.unpairedAccess,
+    });
+    // pairing_psk is listed always but selectable only while enabled
+    const methods: CurrentPairMethod[] = this.store.settings.pairingPskEnabled ? ["pairing_psk"] : [];
+    if (offer.code) methods.push(offer.code);
+    return { methods, formats: offer.code === "dynamic_pairing_code" ? offer.formats.slice() : [], hello };
+  }
+
+  pairingCurrent(_c: Connection): CurrentPairingContext {
+    return {
+      crypto: this.crypto,
+      clock: this.clock,
+      store: this.store,
+      window: this.window,
+      rounds: this.rounds,
+      lockout: this.lockout,
+      outChannel: this.o.outChannel,
+      indicator: this.o.indicator,
+      suite: this.suite,
+      inUse: (pskId) => this.connections.some((x) => x.phase !== "closed" && x.recordPskId === pskId),
+      onPaired: (serverId) => this.o.emit({ event: "paired", server_id: serverId }),
+      log: (m) => this.log(m),
+    };
   }
 
   private staticPinOffered(): boolean {

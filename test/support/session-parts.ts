@@ -156,5 +156,7 @@ export function withoutRecordMode(store: Store): RecordStore {
       return { ...store.settings, recordModePskId: null };
     },
     updateSettings: (patch) => store.updateSettings(patch),
+    pairRecord: (psk, serverId, inUse) => store.pairRecord(psk, serverId, inUse),
+    noteUse: (id) => store.noteUse(id),
   };
 }

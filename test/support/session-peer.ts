@@ -13,6 +13,7 @@ import { parseEnvelope } from "../../modules/protocol/envelope.js";
 import type { SessionSocket } from "../../modules/session/connection.js";
 import type { Sessions } from "../../modules/session/sessions.js";
 import { utf8Encode } from "../../modules/util/utf8.js";
+import type { PskCategoryCode } from "../../modules/protocol/revision.js";
 
 export interface Frame {
   readonly kind: "text" | "binary";
@@ -72,6 +73,8 @@ export class TestPeer {
   clientKey: Uint8Array | null = null;
   suite: SuiteName = "25519_ChaChaPoly_SHA256";
   channel: SecureChannel | null = null;
+  /** Current revision: message 1 carries this psk_category (and the channel uses type-1 fragments). */
+  category: PskCategoryCode | undefined = undefined;
 
   /**
    * `sessions`: the peer's socket is handed to it by connect(); null when `sock` is already wired to the
@@ -115,7 +118,7 @@ export class TestPeer {
   /** server/init + Noise message 1 for `psk`, then read message 2. Returns false when the speaker closed instead. */
   handshake(psk: Uint8Array, serverInit = this.serverInitBytes()): boolean {
     this.sock.deliverText(serverInit);
-    const hs = new InitiatorHandshake({ crypto: this.crypto, suite: this.suite, s: this.identity, rs: this.clientKey!, psk, prologue: concat(this.clientInit!, serverInit) });
+    const hs = new InitiatorHandshake({ crypto: this.crypto, suite: this.suite, s: this.identity, rs: this.clientKey!, psk, prologue: concat(this.clientInit!, serverInit), pskCategory: this.category });
     this.sock.deliverText(encodeJson(hs.message1()));
     if (this.closed) return false;
     const f = this.sock.outbox.shift();
@@ -123,7 +126,7 @@ export class TestPeer {
     const env = parseEnvelope(f.data);
     const keys = env && env.type === "noise/handshake" ? hs.readMessage2(env.payload) : null;
     if (!keys) throw new Error("peer: message 2 did not authenticate");
-    this.channel = new SecureChannel(keys, { maxMessageBytes: 1 << 20 });
+    this.channel = new SecureChannel(keys, { maxMessageBytes: 1 << 20, framing: this.category === undefined ? "baseline" : "current" });
     this.sendCs = keys.send;
     return true;
   }
@@ -189,8 +192,8 @@ export class TestPeer {
   }
 
   /** In-band re-handshake to `psk`; returns false when the speaker closed. */
-  rehandshake(psk: Uint8Array): boolean {
-    const hs = InitiatorHandshake.rehandshake(this.channel!, { crypto: this.crypto, suite: this.suite, s: this.identity, rs: this.clientKey!, psk });
+  rehandshake(psk: Uint8Array, category: PskCategoryCode | undefined = this.category): boolean {
+    const hs = InitiatorHandshake.rehandshake(this.channel!, { crypto: this.crypto, suite: this.suite, s: this.identity, rs: this.clientKey!, psk, pskCategory: category });
     this.channel!.sendJson(hs.message1(), (f) => {
       this.pending.push(f.slice());
       return true;
