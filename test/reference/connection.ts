@@ -324,6 +324,9 @@ export class ServerConnection {
     this.sendText(utf8Encode(noiseText));
   }
 
+  /** Before closing on an invalid client/init (baseline: a silent close). */
+  protected refuseInit(_payload: JsonObject): void {}
+
   /** Wait for Noise message 2 and enter transport mode. */
   async awaitNoise2(timeoutMs = this.server.timeoutMs): Promise<void> {
     return this.withTimeout(this.noise2Deferred.promise, timeoutMs, "noise/handshake message 2");
@@ -564,7 +567,7 @@ export class ServerConnection {
     this.sendText(typeof text === "string" ? utf8Encode(text) : text);
   }
 
-  private sendText(bytes: Uint8Array): void {
+  protected sendText(bytes: Uint8Array): void {
     // ws sends a Buffer with binary:false as a text frame holding exactly these bytes
     this.ws.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { binary: false });
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "text", bytes: bytes.length, payload: utf8Decode(bytes) });
@@ -712,6 +715,7 @@ export class ServerConnection {
     const v = checkClientMessage("client/init", m.payload);
     if (v.length) {
       this.violations.push(...v);
+      this.refuseInit(m.payload);
       this.fatal("invalid client/init");
       return;
     }

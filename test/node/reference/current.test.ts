@@ -24,6 +24,7 @@ import {
 import { audioChunkBody, CurrentReassembler, FLAG_FIRST, FLAG_LAST, fragmentFrames, messageFrames, TYPE_FRAGMENT } from "../../reference/current/framing.js";
 import { decodeToken, encodeToken } from "../../reference/current/token.js";
 import { checkClientMessageCurrent } from "../../reference/current/wire.js";
+import { initFailureReason } from "../../reference/current/connection.js";
 import { projectRoot } from "../../xs/engine.js";
 
 const crypto = createPortableCrypto({ fill: (o) => new SeededRandom(1).fill(o) });
@@ -206,4 +207,12 @@ test("current checker: the shapes a conforming client sends pass, the baseline's
   assert.deepEqual(checkClientMessageCurrent("client/pair-retry", {}), []);
   assert.deepEqual(checkClientMessageCurrent("client/leave", {}), []);
   assert.ok(checkClientMessageCurrent("management/result", { result: "ok" }).length > 0);
+});
+
+test("init failures: version (an integer other than 1) first, then the suite, then the rest", () => {
+  assert.equal(initFailureReason({ version: 2, suite: "nope" }), "unsupported_version");
+  assert.equal(initFailureReason({ version: 2 }), "unsupported_version");
+  assert.equal(initFailureReason({ version: 1, suite: "25519_ChaChaPoly_BLAKE2s", client_id: "x" }), "unsupported_suite");
+  assert.equal(initFailureReason({ version: "1", suite: "25519_ChaChaPoly_SHA256" }), "malformed");
+  assert.equal(initFailureReason({ version: 1, suite: "25519_ChaChaPoly_SHA256", client_id: 5 }), "malformed");
 });

@@ -8,6 +8,7 @@
 
 import type WebSocket from "ws";
 import type { CipherState } from "../../../crypto/noise.js";
+import { SUITES } from "../../../crypto/provider.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { FrameReceiver } from "../framing.js";
 import { ServerConnection, type Activation, type HandshakeOptions, type InMessage, type PskKind } from "../connection.js";
@@ -17,6 +18,13 @@ import { AUDIO_HEADER_BYTES, audioChunkBody, CurrentReassembler, fragmentFrames,
 import { checkClientMessageCurrent, type PskCategory } from "./wire.js";
 
 const TYPE_AUDIO = 4;
+
+/** The init failure's reason: an integer version other than 1 first, then the suite, then any other shape fault. */
+export function initFailureReason(p: JsonObject): "unsupported_version" | "unsupported_suite" | "malformed" {
+  if (Number.isInteger(p.version) && p.version !== 1) return "unsupported_version";
+  if (p.version === 1 && typeof p.suite === "string" && !(SUITES as readonly string[]).includes(p.suite)) return "unsupported_suite";
+  return "malformed";
+}
 const CATEGORY_OF: Record<PskKind, PskCategory> = { sentinel: "sn", pairing: "pr", "long-term": "lt", other: "lt" };
 
 export interface CurrentHandshakeOptions extends HandshakeOptions {
@@ -54,6 +62,16 @@ export class CurrentConnection extends ServerConnection {
     this.declaredCategory = this.pskCategory ?? CATEGORY_OF[kind];
     this.pskCategory = undefined;
     return utf8Encode(JSON.stringify({ psk_id: pskId, psk_category: this.declaredCategory }));
+  }
+
+  /** An init failure (current §Failure Handling): server/error with the reason, then the close. */
+  protected override refuseInit(p: JsonObject): void {
+    this.sendServerError(initFailureReason(p));
+  }
+
+  /** server/error in place of server/init (cleartext text message); the caller closes. */
+  sendServerError(reason: string): void {
+    this.sendText(utf8Encode(JSON.stringify({ type: "server/error", payload: { reason } })));
   }
 
   protected override get sentinelFallback(): boolean {
