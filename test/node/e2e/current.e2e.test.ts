@@ -166,6 +166,33 @@ describe("e2e current: handshake, latch, hello", SPEAKER, () => {
   });
 });
 
+describe("e2e current: activation rules", SPEAKER, () => {
+  test("inadmissible activations: pairing on a long-term session, playback on a pairing-PSK session, an unoffered method or format", async () => {
+    const sp = await speaker({ staticPin: false, dynamicPin: true });
+    // Long-term PSK: only [] or ['playback']; a paired session, so the answer is unauthorized.
+    const { c } = await pairedCurrent(sp);
+    c.activate({ activities: ["pairing"], active_roles: [], pairing: { method: "dynamic_pairing_code", format: "digits" } });
+    assert.equal((await c.closed(8000)).goodbye, "unauthorized");
+    clean(c);
+    // Pairing PSK: an unpaired session; ['playback'] would be allowed with unpaired access → pairing_required.
+    const d = await cserver().connect(sp.url, { psk: pairingPskFromTokenCurrent(sp.ready.pairing_token), hello: true });
+    d.activate(PLAYBACK);
+    assert.equal((await d.closed(8000)).goodbye, "pairing_required");
+    clean(d);
+    // Sentinel: pairing_psk is the pairing PSK's method only; qr_code is not offered by this speaker:
+    // pair/abort method_not_supported, and the connection stays open.
+    const e = await cserver().connect(sp.url, { psk: "sentinel", hello: true });
+    for (const pairing of [{ method: "pairing_psk" }, { method: "dynamic_pairing_code", format: "qr_code" }, { method: "static_pairing_code" }]) {
+      e.activate({ activities: ["pairing"], active_roles: [], pairing });
+      const m = await e.next(["pair/abort", "client/pair-init", "client/pair-pending"], { timeoutMs: 4000 });
+      assert.deepEqual([m.type, m.payload.reason], ["pair/abort", "method_not_supported"], JSON.stringify(pairing));
+      assert.ok(e.isOpen, `${JSON.stringify(pairing)}: the connection stays open`);
+    }
+    clean(e);
+    e.close();
+  });
+});
+
 describe("e2e current: pairing", SPEAKER, () => {
   test("pairing PSK: pair-init with pairing_index, long_term_psk, re-handshake answered without hellos, then the record", async () => {
     const sp = await speaker();
