@@ -271,6 +271,27 @@ describe("e2e current: pairing", SPEAKER, () => {
     c.close();
   });
 
+  test("attempt timeout (clock ×20): pair/abort attempt_timeout, the connection stays open, a new attempt pairs", async () => {
+    const sp = await startE2E({ config: { staticPin: true, dynamicPin: false }, scale: 20 });
+    running.push(sp);
+    const c = await cserver().connect(sp.url, { psk: "sentinel", hello: true });
+    sp.button.press("short");
+    const p = new CodePairing(c, "static_pairing_code");
+    p.activate();
+    await p.awaitPairInit();
+    // The operator never enters the code: no server/pair-auth.
+    const m = await c.next("pair/abort", { timeoutMs: 20_000 });
+    assert.equal(m.payload.reason, "attempt_timeout");
+    await sleep(100);
+    assert.ok(c.isOpen, "attempt_timeout leaves the connection open");
+    // A timed-out attempt does not close the window: the next activation starts an attempt at once.
+    const r = await pairWithStaticCode(c, sp.ready.static_pin!, { pairInitTimeoutMs: 4000 });
+    assert.equal(r.finalized, true);
+    assert.equal(r.pending.length, 0);
+    clean(c);
+    c.close();
+  });
+
   test("dynamic pairing code: a wrong first round, client/pair-retry, the same code emitted again, a second round that pairs", async () => {
     const sp = await speaker({ staticPin: false, dynamicPin: true });
     const srv = cserver("Dynamic");
