@@ -60,9 +60,27 @@ export function encodePairingToken(clientPublicKey: Uint8Array, pairingPsk: Uint
   const both = new Uint8Array(TOKEN_BYTES);
   both.set(clientPublicKey, 0);
   both.set(pairingPsk, KEY_BYTES);
-  const body = base32Encode(both);
+  const out = tokenText(PREFIX, both);
   both.fill(0);
-  let out = PREFIX;
+  return out;
+}
+
+/** Bytes of a version-1 token's payload: the QR format's 24-byte dynamic pairing code. */
+const CODE_TOKEN_BYTES = 24;
+
+/**
+ * The current revision's version-1 token (sendspin-spec-current.md §Pairing Token): "SP:1" + the same
+ * body transform over the 24-byte dynamic pairing code of the `qr_code` emission format.
+ */
+export function encodeCodeToken(code: Uint8Array): string {
+  if (code.length !== CODE_TOKEN_BYTES) throw new RangeError("pairing token: a version-1 code is 24 bytes");
+  return tokenText("SP:1", code);
+}
+
+/** prefix + base32(payload) with "=" stripped and every "2" written as "9". */
+function tokenText(prefix: string, payload: Uint8Array): string {
+  const body = base32Encode(payload);
+  let out = prefix;
   for (let i = 0; i < body.length; i++) {
     const c = body[i];
     if (c === "=") break;

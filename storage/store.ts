@@ -269,7 +269,7 @@ export class Store {
     }
     this.writeSlot(slot, KIND_STORED, 0, psk, server, id);
     this.setSlot(slot, KIND_STORED, 0, psk, server, id);
-    this.lastUse[slot] = 0;
+    this.lastUse[slot] = ++this.useClock; // a fresh pairing counts as a use: it is not the next victim
     return { result: "ok", replaced, evicted };
   }
 

@@ -32,6 +32,16 @@ export type CurrentPairAbortReason = "attempt_timeout" | "concurrent_attempt" | 
 /** Every goodbye reason is the same in both revisions. */
 export type CurrentGoodbyeReason = GoodbyeReason;
 
+// ---------------------------------------------------------------- server/error
+
+const SERVER_ERROR_REASONS = ["unsupported_version", "unsupported_suite", "malformed"];
+
+/** server/error's reason for the log: one of the text's three, else "(unknown reason)". Never trusted. */
+export function describeServerError(p: JsonObject): string {
+  const r = own(p, "reason");
+  return typeof r === "string" && SERVER_ERROR_REASONS.indexOf(r) >= 0 ? r : "(unknown reason)";
+}
+
 // ---------------------------------------------------------------- client/hello
 
 /** What the client offers, as the speaker decides it (sessions.ts). At most one code method. */

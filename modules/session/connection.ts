@@ -48,7 +48,9 @@ import { judgeActivation, type PskCategory } from "./admission.js";
 import { judgeActivationCurrent } from "./current-admission.js";
 import { CurrentPairingAttempt, type CurrentPairingContext } from "../pairing/current-attempt.js";
 import {
+  MSG_CURRENT,
   buildPairAbortCurrent,
+  describeServerError,
   parseServerActivateCurrent,
   type CodeFormat,
   type CurrentPairAbortReason,
@@ -207,6 +209,8 @@ export class Connection {
 
   private onServerInit(bytes: Uint8Array): void {
     const env = parseEnvelope(bytes);
+    // current revision: server/error in place of server/init (unauthenticated: its reason is for the log only)
+    if (env && env.type === MSG_CURRENT.serverError) return this.closeSilently(`server/error ${describeServerError(env.payload)}`);
     const init = env && env.type === MSG.serverInit ? parseServerInit(env.payload) : undefined;
     if (!init) return this.closeSilently("malformed server/init");
     this.server = init;

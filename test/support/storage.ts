@@ -127,12 +127,15 @@ export function unorderedStateKey(v: StoreView): string {
 
 export type Mutation =
   | { op: "add"; psk: Uint8Array; serverId?: string }
+  /** The current revision's pairing: replace the server's record, else a free slot, else evict (Store.pairRecord). */
+  | { op: "pair"; psk: Uint8Array; serverId: string; inUse: readonly string[] }
   | { op: "remove"; pskId: string }
   | { op: "used"; pskId: string }
   | { op: "settings"; patch: SettingsPatch };
 
 export function describeMutation(m: Mutation): string {
   if (m.op === "add") return m.serverId ? "add stored-pubkey record" : "add shared-PSK record";
+  if (m.op === "pair") return "pair (current revision)";
   if (m.op === "remove") return "remove record";
   if (m.op === "used") return "mark record used";
   return "settings " + Object.keys(m.patch).join("+");
@@ -140,6 +143,7 @@ export function describeMutation(m: Mutation): string {
 
 export function applyToStore(store: Store, m: Mutation): string {
   if (m.op === "add") return store.addRecord(m.psk, m.serverId);
+  if (m.op === "pair") return store.pairRecord(m.psk, m.serverId, (id) => m.inUse.indexOf(id) >= 0).result;
   if (m.op === "remove") return store.removeRecord(m.pskId);
   if (m.op === "used") {
     store.markUsed(m.pskId);
@@ -162,6 +166,31 @@ export function applyToModel(crypto: CryptoProvider, v: StoreView, m: Mutation):
     const free = slots.indexOf(null);
     if (free < 0) return ["storage_exhausted", v];
     slots[free] = { pskId: id, kind: m.serverId ? "stored_pubkey" : "shared_psk", psk: toHex(m.psk), serverId: m.serverId ?? null, used: false };
+    return ["ok", next()];
+  }
+  if (m.op === "pair") {
+    // The documented policy: the server's own record (first in slot order) is replaced; else the lowest free
+    // slot; else the eviction victim: never the record_mode target or a record in use; stored-pubkey before
+    // shared-PSK, never-used before used, then (no use recorded in this boot) the lowest slot.
+    if (m.psk.length !== 32) return ["invalid", v];
+    const id = pskId(crypto, m.psk);
+    if (id === SENTINEL_PSK_ID) return ["invalid", v];
+    if (slotOf(id) >= 0 || id === pskId(crypto, fromHexLoose(settings.pairingPsk))) return ["already_exists", v];
+    let at = slots.findIndex((r) => r !== null && r.kind === "stored_pubkey" && r.serverId === m.serverId);
+    if (at < 0) at = slots.indexOf(null);
+    if (at < 0) {
+      let bestRank = Infinity;
+      slots.forEach((r, i) => {
+        if (!r || r.pskId === settings.recordModePskId || m.inUse.indexOf(r.pskId) >= 0) return;
+        const rank = (r.kind === "shared_psk" ? 2 : 0) * 4 + (r.used ? 1 : 0);
+        if (rank < bestRank) {
+          bestRank = rank;
+          at = i;
+        }
+      });
+    }
+    if (at < 0) return ["storage_exhausted", v];
+    slots[at] = { pskId: id, kind: "stored_pubkey", psk: toHex(m.psk), serverId: m.serverId, used: false };
     return ["ok", next()];
   }
   if (m.op === "remove") {

@@ -80,6 +80,16 @@ describe("current revision › the latch on Noise message 1", () => {
     assert.equal(new TestPeer(rigB.sessions, rigB.crypto).open(SENTINEL_PSK).trust_level, "none");
   });
 
+  test("server/error in place of server/init: logged, the connection closes without a message", () => {
+    const rig = makeRig();
+    const p = currentPeer(rig.sessions, rig.crypto, "sn");
+    p.connect();
+    p.sock.deliverText(utf8Encode('{"type":"server/error","payload":{"reason":"unsupported_suite"}}'));
+    assert.ok(p.closed);
+    assert.equal(p.sock.outbox.length, 0);
+    assert.ok(rig.log.lines.some((l) => /server\/error unsupported_suite/.test(l)), "the reason reaches the log");
+  });
+
   test("a psk_category outside lt/pr/sn closes silently", () => {
     const rig = makeRig();
     const p = currentPeer(rig.sessions, rig.crypto, "xx" as PskCategoryCode);

@@ -14,8 +14,8 @@ import {
 } from "../../support/storage.js";
 import type { SeededRandom } from "../../support/random.js";
 
-type MutationType = "add stored-pubkey" | "add shared-PSK" | "remove" | "used" | "settings" | "last-playback";
-const TYPES: MutationType[] = ["add stored-pubkey", "add shared-PSK", "remove", "used", "settings", "last-playback"];
+type MutationType = "add stored-pubkey" | "add shared-PSK" | "remove" | "used" | "settings" | "last-playback" | "pair: replace" | "pair: evict";
+const TYPES: MutationType[] = ["add stored-pubkey", "add shared-PSK", "remove", "used", "settings", "last-playback", "pair: replace", "pair: evict"];
 type Situation = "append" | "open block" | "compaction";
 
 interface Tally {
@@ -33,6 +33,10 @@ function target(type: MutationType, v: StoreView, r: SeededRandom): Mutation {
     case "used": return { op: "used", pskId: records.filter((x) => !x.used)[0].pskId };
     case "settings": return { op: "settings", patch: { minPinLength: v.settings.minPinLength === 4 ? 5 : 4, unpairedAccess: !v.settings.unpairedAccess, staticPin: "01234567", pairingPsk: r.bytes(32) } };
     case "last-playback": return { op: "settings", patch: { lastPlaybackServerId: keyId(r.bytes(32)), staticDelayMs: 4321 } };
+    // the current revision's pairing: the server that already has a record gets a new one in its slot
+    case "pair: replace": return { op: "pair", psk: r.bytes(32), serverId: records.filter((x) => x.kind === "stored_pubkey")[0].serverId!, inUse: [] };
+    // at capacity: a victim is evicted (the first stored-pubkey record backs an open connection: kept)
+    case "pair: evict": return { op: "pair", psk: r.bytes(32), serverId: keyId(r.bytes(32)), inUse: [records.filter((x) => x.kind === "stored_pubkey")[0].pskId] };
   }
 }
 
@@ -57,6 +61,8 @@ function baseStates(g: Geometry, type: MutationType, seed: number): Map<Situatio
     { op: "add", psk: r.random.bytes(32), serverId: keyId(r.random.bytes(32)) },
     { op: "add", psk: r.random.bytes(32) },
   ];
+  // eviction needs a full table: the remaining slots get stored-pubkey records
+  if (type === "pair: evict") for (let i = 3; i < g.slots; i++) prep.push({ op: "add", psk: r.random.bytes(32), serverId: keyId(r.random.bytes(32)) });
   for (const m of prep) {
     assert.equal(applyToStore(store, m), "ok");
     view = applyToModel(r.crypto, view, m)[1];
@@ -80,6 +86,7 @@ function cutEveryStep(g: Geometry, type: MutationType, seed: number, tally: Tall
     const m = target(type, base.view, r.random);
     const [result, after] = applyToModel(r.crypto, base.view, m);
     assert.equal(result, "ok", describeMutation(m));
+    if (type === "pair: evict") assert.equal(base.view.slots.indexOf(null), -1, "the table was full");
     const oldKey = stateKey(base.view), newKey = stateKey(after);
     // Dry run: which operations this mutation performs from this state.
     const traced = new TracingFlash(base.image.clone());

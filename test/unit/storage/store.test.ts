@@ -168,6 +168,39 @@ describe("storage › Store", () => {
     assert.equal(again.settings.lastPlaybackServerId, null);
   });
 
+  test("pairRecord (current revision): replaces the server's record, else a free slot, else evicts in the documented order; survives a remount", () => {
+    const r = rig(SMALL, 41); // 5 slots: the record_mode shared record + 4
+    const flash = r.blank();
+    const store = r.mount(flash);
+    const other = (i: number) => keyId(bytes(32, 40 + i));
+    const first = store.pairRecord(bytes(32, 1), SERVER, () => false);
+    assert.deepEqual(first, { result: "ok", replaced: null, evicted: null });
+    const again = store.pairRecord(bytes(32, 2), SERVER, () => false);
+    assert.deepEqual(again, { result: "ok", replaced: pskId(r.crypto, bytes(32, 1)), evicted: null }, "one record per server");
+    assert.equal(store.list().filter((x) => x.serverId === SERVER).length, 1);
+    for (let i = 0; i < 3; i++) assert.equal(store.pairRecord(bytes(32, 10 + i), other(i), () => false).result, "ok");
+    assert.equal(store.accounting().free, 0);
+    // order: never-used before used; then the least recently used in this boot; then the lowest slot
+    const ids = [2, 10, 11, 12].map((v) => pskId(r.crypto, bytes(32, v)));
+    store.markUsed(ids[1]);
+    store.noteUse(ids[0]);
+    store.noteUse(ids[2]);
+    store.noteUse(ids[3]);
+    store.noteUse(ids[2]);
+    const e1 = store.pairRecord(bytes(32, 20), other(5), (id) => id === ids[0]);
+    assert.equal(e1.result === "ok" && e1.evicted, ids[3], "unused, not in use, used longest ago among the unused");
+    const e2 = store.pairRecord(bytes(32, 21), other(6), (id) => id === ids[0]);
+    assert.equal(e2.result === "ok" && e2.evicted, ids[2]);
+    const e3 = store.pairRecord(bytes(32, 22), other(7), (id) => id === ids[0]);
+    assert.ok(e3.result === "ok" && e3.evicted !== ids[0] && e3.evicted !== store.settings.recordModePskId, "never the one in use or the record_mode record");
+    assert.ok(store.findByPskId(store.settings.recordModePskId!), "record_mode's shared record stays");
+    assert.equal(store.pairRecord(bytes(32, 23), other(8), () => true).result, "storage_exhausted", "every record backs a connection");
+    assert.equal(store.pairRecord(bytes(32, 22), other(9), () => false).result, "already_exists");
+    assert.equal(store.pairRecord(SENTINEL_PSK, other(9), () => false).result, "invalid");
+    assert.equal(store.pairRecord(bytes(32, 24), "not-a-key", () => false).result, "invalid");
+    assert.equal(stateKey(viewOf(r.mount(flash))), stateKey(viewOf(store)), "every change persisted");
+  });
+
   test("findByPskId hashes nothing (ids live in RAM)", () => {
     const r = rig(DEVICE, 8);
     let hashes = 0;

@@ -1,0 +1,256 @@
+// Known-answer values for the current revision's derivations, copied (values only) from the fixture the
+// project's independent current-revision reference work computed with a second implementation written
+// from the current text alone (test/unit/fixtures/current-revision-vectors.json on that side); the
+// pairing-token vectors are the spec text's own. Embedded as data so the XS engine reads them too.
+
+export const COMMIT_B = [
+  {
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "commit_B": "3d099bc43aaf47e5853f2f466a4a3ff1a517ee100eda45671946518b67382205",
+    "commit_B_b64url": "PQmbxDqvR-WFPy9Gako_8aUX7hAO2kVnGUZRi2c4IgU"
+  },
+  {
+    "nonce_B": "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f",
+    "commit_B": "f6d431646ea17a4488f6008d0da4dbd79b7c0a898c3631453fb6ffc912d29c18",
+    "commit_B_b64url": "9tQxZG6hekSI9gCNDaTb15t8ComMNjFFP7b_yRLSnBg"
+  }
+] as const;
+
+export const PAIRING_CODE = [
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "nonce_A": "1111111111111111111111111111111111111111111111111111111111111111",
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "digest": "49cbe4de88ba4cf10c8e7df3c56bf26976678c07bd49d2f3cbb73a7870871fb8",
+    "digits": "287352",
+    "qr_code": "49cbe4de88ba4cf10c8e7df3c56bf26976678c07bd49d2f3",
+    "qr_token": "SP:1JHF6JXUIXJGPCDEOPXZ4K97SNF3GPDAHXVE5F4Y"
+  },
+  {
+    "h": "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf",
+    "nonce_A": "101112131415161718191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f",
+    "nonce_B": "707172737475767778797a7b7c7d7e7f808182838485868788898a8b8c8d8e8f",
+    "digest": "64cad2674a64d65c1c59e15255faf4b8d4fe2eb5d757abd478f9e542e8baa1f7",
+    "digits": "905335",
+    "qr_code": "64cad2674a64d65c1c59e15255faf4b8d4fe2eb5d757abd4",
+    "qr_token": "SP:1MTFNEZ9KMTLFYHCZ4FJFL6XUXDKP4LVV95L9XVA"
+  },
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "nonce_A": "1111111111111111111111111111111111111111111111111111111111111111",
+    "nonce_B": "00000000000000000000000000000000000000000000000000000000000004d8",
+    "digest": "b34b30ba52b3f0472e4ea461649667847a8114d174248364e62963870a908661",
+    "digits": "000353",
+    "qr_code": "b34b30ba52b3f0472e4ea461649667847a8114d174248364",
+    "qr_token": "SP:1WNFTBOSSWPYEOLSOURQWJFTHQR5ICFGROQSIGZA"
+  }
+] as const;
+
+export const PAIRING_TOKEN = [
+  {
+    "version": "1",
+    "payload": "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7",
+    "token": "SP:14DQ6FY7E4XTOP9HJ5LV6Z3PO57YPD4XT6T97N5Y",
+    "source": "spec text, Dynamic Pairing Code Flow (QR-code emission)"
+  },
+  {
+    "version": "0",
+    "payload": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1fe0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+    "token": "SP:0AAAQEAYEAUDAOCAJBIFQYDIOB4IBCEQTCQKRMFYYDENBWHA5DYP6BYPC4PSOLZXH5DU6V97M5XXO74HR6LZ7J5PW674PT6X37T6757Y",
+    "source": "spec text, Pairing PSK Flow (Pairing Token)"
+  },
+  {
+    "version": "1",
+    "payload": "49cbe4de88ba4cf10c8e7df3c56bf26976678c07bd49d2f3",
+    "token": "SP:1JHF6JXUIXJGPCDEOPXZ4K97SNF3GPDAHXVE5F4Y",
+    "source": "computed"
+  }
+] as const;
+
+export const CPACE_SID = [
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 1,
+    "round": 1,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000001"
+  },
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 1,
+    "round": 2,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000002"
+  },
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 2,
+    "round": 1,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000200000001"
+  },
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 3,
+    "round": 20,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000300000014"
+  },
+  {
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 16909060,
+    "round": 168496141,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f010203040a0b0c0d"
+  }
+] as const;
+
+export const CPACE_RUN = [
+  {
+    "what": "dynamic digits, first round",
+    "prs": "323837333532",
+    "ci": "",
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 1,
+    "round": 1,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000001",
+    "ada": "736572766572",
+    "adb": "636c69656e74",
+    "scalarA": "0303030303030303030303030303030303030303030303030303030303030303",
+    "scalarB": "0505050505050505050505050505050505050505050505050505050505050505",
+    "generator": "e4eb1a8a6fd671bc0dbc41376af4f18e2b83f50bf5265db6231273846229a479",
+    "Ya": "00e9a1ef0239e8d33d0a2f9bbe1e94915fd6195729ac20d93599e3c584811862",
+    "Yb": "3edcfd8f1facd5fcf214bfa0576944b5dcd840bef20e1f03782a1dedc3ad8d39",
+    "isk": "0a65ce349dce15f95eb9f88d5d95d8945b35e356ee19c7ffbb1a66172f216ac5b6e12731053c8cb2c2df1315caeecdf1fc37bd77cf3210e7a2326b6ef4b362a7",
+    "Ta": "27aef5191fd7913c9f67703ec979f7344f786384797526a595b7ad3bf8f97b4933f21b09e7311a23190c33380ec6e3482bb133b798318eb38690435cd671741e",
+    "Tb": "dffe96016a85d2e258d643a12a151a20f010d49f6d4b785681968929c55c9e4ca9c1252c22be00229b6341c7abf6c7f4dc565a4af20220c1cadce1392bfade6b",
+    "pake_msg_1": "AOmh7wI56NM9Ci-bvh6UkV_WGVcprCDZNZnjxYSBGGI",
+    "pake_msg_2": "Ptz9jx-s1fzyFL-gV2lEtdzYQL7yDh8DeCod7cOtjTk",
+    "server_kc": "J671GR_XkTyfZ3A-yXn3NE94Y4R5dSallbetO_j5e0kz8hsJ5zEaIxkMMzgOxuNIK7Ezt5gxjrOGkENc1nF0Hg",
+    "client_kc": "3_6WAWqF0uJY1kOhKhUaIPAQ1J9tS3hWgZaJKcVcnkypwSUsIr4AIptjQcer9sf03FZaSvICIMHK3OE5K_reaw"
+  },
+  {
+    "what": "dynamic digits, second round (same code, own sid)",
+    "prs": "323837333532",
+    "ci": "",
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 1,
+    "round": 2,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000002",
+    "ada": "736572766572",
+    "adb": "636c69656e74",
+    "scalarA": "0303030303030303030303030303030303030303030303030303030303030303",
+    "scalarB": "0505050505050505050505050505050505050505050505050505050505050505",
+    "generator": "471f6741bbe84033e9ff05bb2b23d9376f7f215d1ecdf2ece63fdeb0067a4753",
+    "Ya": "5e3062a4cfb4d325c2edbc28e52507f4b352072d59dd22b165a68150584bfa2d",
+    "Yb": "62fbbbe83898b659379f7b9b4aaab205e8072669d2df50010faee41be1326778",
+    "isk": "025b94df5172f2d0c704feab110d10b8ad1e514865cf1fa24d4aa759dfb4fb0e18702abd343bda71c0ca60b517cf67baf8a53aa03a3b0aff813f82a96076987b",
+    "Ta": "eacccb3e111cd6d43684f2b3ca419f4d32516849d727b670824ee3f0fd7e9455998e002f7f12c3fe26430bcbcd9ec4af7d2e7470272a70fb3c62f8bc52abc682",
+    "Tb": "3888c84d04b0074add5f6c5621004db8ba606920a92fe64dde0bee15755fc99b7cad4d336eab03494fc787e5e76381b34087027769ae78db6c82b4c5fae2b8cd",
+    "pake_msg_1": "XjBipM-00yXC7bwo5SUH9LNSBy1Z3SKxZaaBUFhL-i0",
+    "pake_msg_2": "Yvu76DiYtlk3n3ubSqqyBegHJmnS31ABD67kG-EyZ3g",
+    "server_kc": "6szLPhEc1tQ2hPKzykGfTTJRaEnXJ7Zwgk7j8P1-lFWZjgAvfxLD_iZDC8vNnsSvfS50cCcqcPs8Yvi8UqvGgg",
+    "client_kc": "OIjITQSwB0rdX2xWIQBNuLpgaSCpL-ZN3gvuFXVfyZt8rU0zbqsDSU_Hh-XnY4GzQIcCd2mueNtsgrTF-uK4zQ"
+  },
+  {
+    "what": "dynamic qr_code (24 raw code bytes as PRS)",
+    "prs": "49cbe4de88ba4cf10c8e7df3c56bf26976678c07bd49d2f3",
+    "ci": "",
+    "h": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+    "pairing_index": 1,
+    "round": 1,
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000001",
+    "ada": "736572766572",
+    "adb": "636c69656e74",
+    "scalarA": "0303030303030303030303030303030303030303030303030303030303030303",
+    "scalarB": "0505050505050505050505050505050505050505050505050505050505050505",
+    "generator": "b196960cc4d40864e2218a96ff8236e2ecfd19982982ef73305d3e83a25f5c52",
+    "Ya": "a4c04a840192fdb3ef682f84b7fa6990e76d348a764bfbb9ebbcf407fa3dfa17",
+    "Yb": "e01be50fceef96f440cfacdc4ca768f03e589fdd06727259a19a63d626e2677e",
+    "isk": "74fff22e50fadb2cd973fd135d9496d38581587703865e053b3e762b87ef09e8f605fbb93360ac6261147614d416eef71c29a8138a639ef96350155600022b8c",
+    "Ta": "5ad5407cf304c32de94421df8fe660e6111661d80ba99674025bd0899e62e72cf373b17f23c6a30c21f409018ee53a55c0b64a57fe6fe37bb1c7e12909b6a179",
+    "Tb": "21c54519c7bec747e8ec4b84d2a30c85761719ff5246701cc7db68ec04bf5a745eef4434d652da6bc08c94bf3e199f7438cc222d6ab4fe8be291ab933faf9847",
+    "pake_msg_1": "pMBKhAGS_bPvaC-Et_ppkOdtNIp2S_u567z0B_o9-hc",
+    "pake_msg_2": "4BvlD87vlvRAz6zcTKdo8D5Yn90GcnJZoZpj1ibiZ34",
+    "server_kc": "WtVAfPMEwy3pRCHfj-Zg5hEWYdgLqZZ0AlvQiZ5i5yzzc7F_I8ajDCH0CQGO5TpVwLZKV_5v43uxx-EpCbaheQ",
+    "client_kc": "IcVFGce-x0fo7EuE0qMMhXYXGf9SRnAcx9to7AS_WnRe70Q01lLaa8CMlL8-GZ90OMwiLWq0_ovikauTP6-YRw"
+  },
+  {
+    "what": "static pairing code 12345678, second pairing activation",
+    "prs": "3132333435363738",
+    "ci": "",
+    "h": "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f",
+    "pairing_index": 2,
+    "round": 1,
+    "sid": "73656e647370696e2d706169722d70616b652d7631808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f0000000200000001",
+    "ada": "736572766572",
+    "adb": "636c69656e74",
+    "scalarA": "0303030303030303030303030303030303030303030303030303030303030303",
+    "scalarB": "0505050505050505050505050505050505050505050505050505050505050505",
+    "generator": "1a1b2fd21f44dd8a1f9552ee1ff18c5f3e195c22d7bfe8f1a30cf3f26b3abf03",
+    "Ya": "df566080d341febd3c2c0b94987f5b6d982b9a8772b58ea7e764dc73344e9254",
+    "Yb": "061ce7b1523102566956fd7210876391d46404fa22cdce58e065559c24b2da70",
+    "isk": "91bc95e66b7130a04d4b21f0e62cddd2a5ff2c8299f9a7e24f8dce3395e0a38cfa599a171116138565caf67e4a89f364340ae3b7c683fb98ffcf8a1bc608af5a",
+    "Ta": "60b879d370092f134f056e3eb5d3ffb7a7917865a3eceaff0aa8c6c7b0eead6f0f5ccffec9e25c7aeb81f7109af5098a0123dca4c61d3f5c2b5b5b5e6ba6215b",
+    "Tb": "c0374efcdb242ea70aefeb00399dcacb1b5533900b0ff82ab17aafb7f5aad01548381e51efd1d6879343a15de745d2358260cf27745cb677e0940935df614ad9",
+    "pake_msg_1": "31ZggNNB_r08LAuUmH9bbZgrmodytY6n52TcczROklQ",
+    "pake_msg_2": "BhznsVIxAlZpVv1yEIdjkdRkBPoizc5Y4GVVnCSy2nA",
+    "server_kc": "YLh503AJLxNPBW4-tdP_t6eReGWj7Or_CqjGx7DurW8PXM_-yeJceuuB9xCa9QmKASPcpMYdP1wrW1tea6YhWw",
+    "client_kc": "wDdO_NskLqcK7-sAOZ3KyxtVM5ALD_gqsXqvt_Wq0BVIOB5R79HWh5NDoV3nRdI1gmDPJ3RctnfglAk132FK2Q"
+  }
+] as const;
+
+export const WRAP = [
+  {
+    "run": "dynamic digits, first round",
+    "suite": "25519_ChaChaPoly_SHA256",
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000001",
+    "isk": "0a65ce349dce15f95eb9f88d5d95d8945b35e356ee19c7ffbb1a66172f216ac5b6e12731053c8cb2c2df1315caeecdf1fc37bd77cf3210e7a2326b6ef4b362a7",
+    "K_wrap_psk": "d876689b339df19fb0f5e99e1716ed34651c275335cbc41011656348a4e65621",
+    "K_wrap_nonce": "04938f3af40a00a8a6c85a31e5443ce2696bd1472cbb6a4082fb463ef3837219",
+    "long_term_psk": "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf",
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "wrapped_psk": "65638653b6898a6eefed825d45e690d6d7150d1edfd8777da83df92b2ca839d4e8baa90a2cf2396baf686c9ef320fc9b",
+    "wrapped_psk_b64url": "ZWOGU7aJim7v7YJdReaQ1tcVDR7f2Hd9qD35KyyoOdTouqkKLPI5a69obJ7zIPyb",
+    "wrapped_nonce_B": "5a049a99ad2684515e449c9f62ebe3810d3cc42057cfa37c0bbdd2ea45776c2c6a8e83dbe9a0ad627485a5b4030e53a8",
+    "wrapped_nonce_B_b64url": "WgSama0mhFFeRJyfYuvjgQ08xCBXz6N8C73S6kV3bCxqjoPb6aCtYnSFpbQDDlOo"
+  },
+  {
+    "run": "dynamic digits, first round",
+    "suite": "25519_AESGCM_SHA256",
+    "sid": "73656e647370696e2d706169722d70616b652d7631000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f0000000100000001",
+    "isk": "0a65ce349dce15f95eb9f88d5d95d8945b35e356ee19c7ffbb1a66172f216ac5b6e12731053c8cb2c2df1315caeecdf1fc37bd77cf3210e7a2326b6ef4b362a7",
+    "K_wrap_psk": "d876689b339df19fb0f5e99e1716ed34651c275335cbc41011656348a4e65621",
+    "K_wrap_nonce": "04938f3af40a00a8a6c85a31e5443ce2696bd1472cbb6a4082fb463ef3837219",
+    "long_term_psk": "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf",
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "wrapped_psk": "88d63ff5dd50c00d91fb73ca9ce3472116882683d4c9b961b95512ad41ada59ca3e4d696158c2107c33579afb8edce02",
+    "wrapped_psk_b64url": "iNY_9d1QwA2R-3PKnONHIRaIJoPUyblhuVUSrUGtpZyj5NaWFYwhB8M1ea-47c4C",
+    "wrapped_nonce_B": "25ca570a911509401e04b7a8a2c6ff98a600381cf46d962ccd9cc599d8f94f5ffc41f232df6ad68723852e0a41dc5f12",
+    "wrapped_nonce_B_b64url": "JcpXCpEVCUAeBLeoosb_mKYAOBz0bZYszZzFmdj5T1_8QfIy32rWhyOFLgpB3F8S"
+  },
+  {
+    "run": "static pairing code 12345678, second pairing activation",
+    "suite": "25519_ChaChaPoly_SHA256",
+    "sid": "73656e647370696e2d706169722d70616b652d7631808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f0000000200000001",
+    "isk": "91bc95e66b7130a04d4b21f0e62cddd2a5ff2c8299f9a7e24f8dce3395e0a38cfa599a171116138565caf67e4a89f364340ae3b7c683fb98ffcf8a1bc608af5a",
+    "K_wrap_psk": "e1f468d531c7f2ce597383881b20a5f5efe6751cf5f7888cda18d3c2271d3dfe",
+    "K_wrap_nonce": "dbc6ab99be87459708c2a7df0cd8c7690ca33ea61eeea092108834b1402c944f",
+    "long_term_psk": "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf",
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "wrapped_psk": "1b3dfc5f3176cb2d35a664d6ad557462b71891895a7292285e3e0d198799dbe44da9c36189aebeb7c6259844d25f5a66",
+    "wrapped_psk_b64url": "Gz38XzF2yy01pmTWrVV0YrcYkYlacpIoXj4NGYeZ2-RNqcNhia6-t8YlmETSX1pm",
+    "wrapped_nonce_B": "7bb21dd529b2fdf035ac85435e3a7466b5df80f265d3aa76a4e9ce6e194074943b3d3b864861a97c644968bff5e9bc2a",
+    "wrapped_nonce_B_b64url": "e7Id1Smy_fA1rIVDXjp0ZrXfgPJl06p2pOnObhlAdJQ7PTuGSGGpfGRJaL_16bwq"
+  },
+  {
+    "run": "static pairing code 12345678, second pairing activation",
+    "suite": "25519_AESGCM_SHA256",
+    "sid": "73656e647370696e2d706169722d70616b652d7631808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f0000000200000001",
+    "isk": "91bc95e66b7130a04d4b21f0e62cddd2a5ff2c8299f9a7e24f8dce3395e0a38cfa599a171116138565caf67e4a89f364340ae3b7c683fb98ffcf8a1bc608af5a",
+    "K_wrap_psk": "e1f468d531c7f2ce597383881b20a5f5efe6751cf5f7888cda18d3c2271d3dfe",
+    "K_wrap_nonce": "dbc6ab99be87459708c2a7df0cd8c7690ca33ea61eeea092108834b1402c944f",
+    "long_term_psk": "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf",
+    "nonce_B": "2222222222222222222222222222222222222222222222222222222222222222",
+    "wrapped_psk": "abe8de8ad0a848c802f66043e4d260b5b79e32bcc6504132e55c7c0176169edb1b15c214b1a38529ba333af2d24ef136",
+    "wrapped_psk_b64url": "q-jeitCoSMgC9mBD5NJgtbeeMrzGUEEy5Vx8AXYWntsbFcIUsaOFKbozOvLSTvE2",
+    "wrapped_nonce_B": "8977b4a08c921e1f3b6c6f934f2bcdf26943e20a968aba9c2ea7a8885c60662b6097aa8fc771085700f310d2cff9b065",
+    "wrapped_nonce_B_b64url": "iXe0oIySHh87bG-TTyvN8mlD4gqWirqcLqeoiFxgZitgl6qPx3EIVwDzENLP-bBl"
+  }
+] as const;
+
