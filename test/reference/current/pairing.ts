@@ -149,8 +149,11 @@ export class CodePairing {
     } else this.conn.send("server/pair-init", {});
   }
 
-  /** server/pair-auth(Ya) → client/pair-auth(Yb) → server/pair-confirm(Ta), with the code the operator entered. */
-  async authenticate(code: string | Uint8Array): Promise<void> {
+  /**
+   * server/pair-auth(Ya) → client/pair-auth(Yb) → server/pair-confirm(Ta), with the code the operator
+   * entered. `confirm` replaces the server/pair-confirm payload (hostile tests).
+   */
+  async authenticate(code: string | Uint8Array, o: { confirm?: (serverKc: string) => unknown } = {}): Promise<void> {
     this.prs = typeof code === "string" ? utf8Encode(code) : code.slice();
     this.sid = pakeSid(this.conn.handshakeHash, this.pairingIndex, this.round);
     this.cpace?.dispose();
@@ -159,7 +162,8 @@ export class CodePairing {
     const m = await expect(this.conn, "client/pair-auth", this.timeoutMs);
     const yb = base64urlDecode(m.payload.pake_msg_2, 32);
     if (!yb || !this.cpace.receive(yb)) throw protocolError(this.conn, "client/pair-auth", "unacceptable CPace share");
-    this.conn.send("server/pair-confirm", { server_kc: base64urlEncode(this.cpace.initiatorTag()) });
+    const kc = base64urlEncode(this.cpace.initiatorTag());
+    this.conn.send("server/pair-confirm", o.confirm ? o.confirm(kc) : { server_kc: kc });
   }
 
   /** The speaker's answer to server_kc: "retry" (client/pair-retry) or its client/pair-confirm. */
