@@ -193,6 +193,47 @@ describe("e2e current: activation rules", SPEAKER, () => {
   });
 });
 
+describe("e2e current: player state and unpair", SPEAKER, () => {
+  test("client/state: full player object with output_delay_ms and supported_commands; set_output_delay and volume applied and reported", async () => {
+    const sp = await speaker();
+    const { q } = await playingCurrent(sp);
+    const pl = q.clientState!.player as Record<string, unknown>;
+    assert.ok(Array.isArray(pl.supported_commands));
+    const cmds = pl.supported_commands as string[];
+    assert.equal(typeof pl.output_delay_ms, "number");
+    if (cmds.includes("set_output_delay")) {
+      // "Clients MUST clamp output_delay_ms to the range 0-5000."
+      q.command({ player: { command: "set_output_delay", output_delay_ms: 9000 } });
+      await q.until(() => (q.clientState!.player as Record<string, unknown>).output_delay_ms === 5000, { what: "output_delay_ms clamped to 5000" });
+      q.command({ player: { command: "set_output_delay", output_delay_ms: 250 } });
+      await q.until(() => (q.clientState!.player as Record<string, unknown>).output_delay_ms === 250, { what: "output_delay_ms 250 reported" });
+    }
+    q.command({ player: { command: "volume", volume: 12 } });
+    await q.until(() => (q.clientState!.player as Record<string, unknown>).volume === 12, { what: "volume 12 reported" });
+    // Every client/state carries `available` and whole role objects (the checker flags anything else).
+    assert.ok(q.received.filter((m) => m.type === "client/state").every((m) => typeof m.payload.available === "boolean"));
+    clean(q);
+    q.close();
+  });
+
+  test("server/unpair: a paired session removes its record (goodbye unpaired), an unpaired one ignores it", async () => {
+    const sp = await speaker();
+    const { srv, c } = await pairedCurrent(sp);
+    c.send("server/unpair", {});
+    assert.equal((await c.closed(8000)).goodbye, "unpaired");
+    clean(c);
+    srv.records.set(c.clientId, { psk: c.psk, pskId: c.pskId }); // the server still believes in it
+    const q = await srv.connect(sp.url, { psk: "record", hello: true });
+    assert.equal(q.credentialMismatch, true, "the speaker no longer holds the record");
+    q.activate({ activities: [], active_roles: [] });
+    q.send("server/unpair", {}); // an unpaired (Sentinel) session: ignored
+    await sleep(200);
+    assert.ok(q.isOpen);
+    clean(q);
+    q.close();
+  });
+});
+
 describe("e2e current: pairing", SPEAKER, () => {
   test("pairing PSK: pair-init with pairing_index, long_term_psk, re-handshake answered without hellos, then the record", async () => {
     const sp = await speaker();
