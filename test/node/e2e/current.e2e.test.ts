@@ -452,6 +452,51 @@ describe("e2e current: pairing", SPEAKER, () => {
   });
 });
 
+describe("e2e current: multiple servers", SPEAKER, () => {
+  test("a pairing attempt in progress is not displaced by an incoming playback connection (goodbye concurrent_attempt), and then completes", async () => {
+    const sp = await speaker({ staticPin: false, dynamicPin: true });
+    const b = await pairedCurrent(sp, "Player server");
+    b.c.close();
+    await b.c.closed();
+    const a = await cserver("Pairing server").connect(sp.url, { psk: "sentinel", hello: true });
+    const before = sp.out.pins.length;
+    const p = new CodePairing(a, "dynamic_pairing_code");
+    p.activate();
+    await p.awaitPairInit();
+    p.beginRound();
+    const code = await emitted(sp, before, 1);
+    // The paired server arrives wanting playback while the attempt runs.
+    const q = await b.srv.connect(sp.url, { hello: true, activate: PLAYBACK });
+    assert.equal((await q.closed(8000)).goodbye, "concurrent_attempt");
+    clean(q);
+    await p.authenticate(code);
+    const m = await p.awaitOutcome();
+    assert.notEqual(m, "retry");
+    p.verify(m as Exclude<typeof m, "retry">);
+    assert.equal((await p.awaitFinalize()).length, 32);
+    clean(a);
+    a.close();
+  });
+
+  test("an incoming pairing connection next to a playing one: held alongside, or refused with pair/abort concurrent_attempt; the player stays", async () => {
+    const sp = await speaker({ staticPin: false, dynamicPin: true });
+    const { q } = await playingCurrent(sp);
+    const a = await cserver("Pairing server").connect(sp.url, { psk: "sentinel", hello: true });
+    a.activate({ activities: ["pairing"], active_roles: [], pairing: { method: "dynamic_pairing_code", format: "digits" } });
+    const m = await a.next(["client/pair-init", "client/pair-pending", "pair/abort"], { timeoutMs: 8000 });
+    if (m.type === "pair/abort") {
+      assert.equal(m.payload.reason, "concurrent_attempt");
+      await a.closed(8000);
+    } else assert.ok(a.isOpen, "held alongside the playback connection");
+    q.command({ player: { command: "volume", volume: 33 } });
+    await q.until(() => (q.clientState!.player as Record<string, unknown>).volume === 33, { what: "the playback connection still served" });
+    clean(q);
+    clean(a);
+    a.close();
+    q.close();
+  });
+});
+
 describe("e2e current: re-handshake and framing", SPEAKER, () => {
   test("re-handshake on a long-term session (key rotation) is answered by activation alone; one to an unknown psk_id fails without fallback", async () => {
     const sp = await speaker();
