@@ -29,7 +29,8 @@
 import { CPaceResponder, cpaceSid } from "../../crypto/cpace.js";
 import { commitB, derivePin, pinPrs } from "../../crypto/pin.js";
 import type { CryptoProvider } from "../../crypto/provider.js";
-import type { ClockPort, IndicatorPort, OutChannelPort, TimerHandle } from "../platform.js";
+import type { ClockPort, IndicatorPort, OutChannelPort } from "../platform.js";
+import { Deadline } from "./deadline.js";
 import type { JsonObject } from "../protocol/json.js";
 import { MSG, PIN_LENGTH_MAX, type PairAbortReason, type PairMethod, type PinMethod } from "../protocol/names.js";
 import {
@@ -103,7 +104,7 @@ export function canStoreRecord(store: RecordStore): boolean {
 
 export class PairingAttempt {
   private state: State;
-  private timer: TimerHandle | undefined;
+  private readonly deadline: Deadline;
   private usesWindow = false;
   private nonceB: Uint8Array | null = null;
   private commit: Uint8Array | null = null;
@@ -122,6 +123,7 @@ export class PairingAttempt {
     readonly method: PairMethod,
     private readonly h: Uint8Array,
   ) {
+    this.deadline = new Deadline(ctx.clock);
     this.state = method === "static_pin" ? "await_window" : method === "dynamic_pin" ? "await_server_pair_init" : "await_finalize";
   }
 
@@ -290,11 +292,9 @@ export class PairingAttempt {
   }
 
   private startTimer(ms = ATTEMPT_TIMEOUT_MS): void {
-    this.ctx.clock.clear(this.timer);
-    this.timer = this.ctx.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.deadline.arm(ms, () => {
       if (!this.finished) this.fail("attempt_timeout");
-    }, ms);
+    });
   }
 
   /** End with pair/abort `reason` and close the connection. */
@@ -310,8 +310,7 @@ export class PairingAttempt {
 
   private cleanup(final: "done" | "ended"): void {
     this.state = final;
-    this.ctx.clock.clear(this.timer);
-    this.timer = undefined;
+    this.deadline.clear();
     if (this.pinShown) {
       this.ctx.outChannel.clear();
       this.pinShown = false;

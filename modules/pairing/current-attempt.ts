@@ -32,7 +32,8 @@ import {
 } from "../../crypto/pairing-code.js";
 import { pinPrs } from "../../crypto/pin.js";
 import type { CryptoProvider, SuiteName } from "../../crypto/provider.js";
-import type { ClockPort, IndicatorPort, OutChannelPort, TimerHandle } from "../platform.js";
+import type { ClockPort, IndicatorPort, OutChannelPort } from "../platform.js";
+import { Deadline } from "./deadline.js";
 import {
   buildClientPairConfirmCurrent,
   buildClientPairFinalizeCurrent,
@@ -91,7 +92,7 @@ const ROUNDS_MESSAGE = "Too many wrong codes: press the button on the speaker to
 
 export class CurrentPairingAttempt {
   private state: State = "ended";
-  private timer: TimerHandle | undefined;
+  private readonly deadline: Deadline;
   private round = 0;
   private nonceB: Uint8Array | null = null;
   private code: string | null = null;
@@ -111,7 +112,9 @@ export class CurrentPairingAttempt {
     readonly method: CurrentPairMethod,
     private readonly h: Uint8Array,
     readonly pairingIndex: number,
-  ) {}
+  ) {
+    this.deadline = new Deadline(ctx.clock);
+  }
 
   /** Held back until the operator opens the pairing window (static code). */
   get waitingForWindow(): boolean {
@@ -343,11 +346,9 @@ export class CurrentPairingAttempt {
   // ---- endings
 
   private startTimer(): void {
-    this.ctx.clock.clear(this.timer);
-    this.timer = this.ctx.clock.setTimeout(() => {
-      this.timer = undefined;
+    this.deadline.arm(ATTEMPT_TIMEOUT_MS, () => {
       if (!this.finished) this.fail("attempt_timeout");
-    }, ATTEMPT_TIMEOUT_MS);
+    });
   }
 
   private fail(reason: CurrentPairAbortReason): void {
@@ -362,8 +363,7 @@ export class CurrentPairingAttempt {
 
   private cleanup(final: "done" | "ended"): void {
     this.state = final;
-    this.ctx.clock.clear(this.timer);
-    this.timer = undefined;
+    this.deadline.clear();
     if (this.codeShown) {
       this.ctx.outChannel.clear();
       this.codeShown = false;

@@ -8,6 +8,7 @@ import { envelope } from "./envelope.js";
 import { own, readFixedBase64url } from "./fields.js";
 import type { JsonObject } from "./json.js";
 import { MSG, type GoodbyeReason } from "./names.js";
+import { parseActivitySet, parseRoles } from "./session-messages.js";
 
 /** Message types the current revision adds. */
 export const MSG_CURRENT = {
@@ -86,9 +87,6 @@ export function buildClientHelloCurrent(h: CurrentHelloInfo): JsonObject {
 
 // ---------------------------------------------------------------- server/activate
 
-const MAX_ACTIVE_ROLES = 16;
-const MAX_ROLE_CHARS = 64;
-
 export interface CurrentActivate {
   /** The declared set, or null when it is not a set of known activities. */
   readonly activities: readonly CurrentActivity[] | null;
@@ -102,7 +100,7 @@ export interface CurrentActivate {
 
 /** server/activate of the current revision, parsed without judging admissibility (session/current-admission.ts). */
 export function parseServerActivateCurrent(p: JsonObject): CurrentActivate {
-  const activities = parseActivities(own(p, "activities"));
+  const activities = parseActivitySet(own(p, "activities"), CURRENT_ACTIVITIES);
   const pairing = own(p, "pairing");
   let method: CurrentActivate["method"] = "absent";
   let format: CurrentActivate["format"] = "absent";
@@ -115,24 +113,7 @@ export function parseServerActivateCurrent(p: JsonObject): CurrentActivate {
       format = f === undefined ? "absent" : typeof f === "string" && CODE_FORMATS.indexOf(f as CodeFormat) >= 0 ? (f as CodeFormat) : "unknown";
     }
   }
-  return { activities, activeRoles: parseRoles(own(p, "active_roles")), method, format };
-}
-
-function parseActivities(v: unknown): CurrentActivity[] | null {
-  if (!Array.isArray(v) || v.length > CURRENT_ACTIVITIES.length) return null;
-  const out: CurrentActivity[] = [];
-  for (const a of v) {
-    if (typeof a !== "string" || CURRENT_ACTIVITIES.indexOf(a as CurrentActivity) < 0 || out.indexOf(a as CurrentActivity) >= 0) return null;
-    out.push(a as CurrentActivity);
-  }
-  return out;
-}
-
-function parseRoles(v: unknown): string[] | undefined | null {
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.length > MAX_ACTIVE_ROLES) return null;
-  for (const r of v) if (typeof r !== "string" || r.length === 0 || r.length > MAX_ROLE_CHARS) return null;
-  return v as string[];
+  return { activities, activeRoles: parseRoles(p), method, format };
 }
 
 // ---------------------------------------------------------------- pairing

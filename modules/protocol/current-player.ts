@@ -3,24 +3,48 @@
 // audio chunk header, client/state with `available` and full objects, output_delay_ms and
 // set_output_delay, and no supported_commands in player@v1_support. The Player speaks both through these.
 
-import { AUDIO_CHUNK_HEADER_BYTES, COMMAND_MUTE, COMMAND_VOLUME, PLAYER_KEY, type PlayerCommand, type PlayerStateFields } from "./player-messages.js";
+import {
+  AUDIO_CHUNK_HEADER_BYTES,
+  COMMAND_MUTE,
+  COMMAND_SET_STATIC_DELAY,
+  COMMAND_VOLUME,
+  PLAYER_KEY,
+  parsePlayerCommand,
+  type PlayerCommand,
+  type PlayerStateFields,
+} from "./player-messages.js";
 
 /** Bytes after the type byte before the audio: int64 timestamp, then uint32 send_ahead. */
 export const CURRENT_AUDIO_HEADER_BYTES = 12;
 export const COMMAND_SET_OUTPUT_DELAY = "set_output_delay";
 export const MAX_OUTPUT_DELAY_MS = 5000;
 
+const EMPTY = new Uint8Array(0);
+
 /**
- * A current-revision chunk body ([timestamp 8][send_ahead 4][audio]) as a baseline body ([timestamp 8]
- * [audio]), in place: the timestamp moves over send_ahead and the result is a view starting 4 bytes in,
- * so the Player's one chunk path serves both (no copy of the audio). send_ahead carries no scheduling
- * meaning and the Player measures its buffer needs itself, so it is dropped here. A body too short for
- * the header comes back empty (the Player counts it as malformed).
+ * Reads current-revision chunk bodies ([timestamp 8][send_ahead 4][audio]) as baseline bodies ([timestamp 8]
+ * [audio]) in place, so the Player's one chunk path serves both without copying the audio: the timestamp
+ * moves over send_ahead and the body is seen from 4 bytes in. The view is kept and reused while chunks
+ * arrive at the same place of the same receive buffer with the same length (the WebSocket layer reuses
+ * one message buffer), so a steady stream allocates nothing per chunk. send_ahead carries no scheduling
+ * meaning and the Player measures its buffer needs itself, so it is dropped. A body too short for the
+ * header comes back empty (the Player counts it as malformed).
  */
-export function currentChunkAsBaseline(body: Uint8Array): Uint8Array {
-  if (body.length < CURRENT_AUDIO_HEADER_BYTES) return body.subarray(0, 0);
-  body.copyWithin(4, 0, AUDIO_CHUNK_HEADER_BYTES);
-  return body.subarray(4);
+export class CurrentChunkReader {
+  private view: Uint8Array = EMPTY;
+
+  asBaseline(body: Uint8Array): Uint8Array {
+    if (body.length < CURRENT_AUDIO_HEADER_BYTES) return EMPTY;
+    body.copyWithin(4, 0, AUDIO_CHUNK_HEADER_BYTES);
+    const v = this.view;
+    if (v.buffer === body.buffer && v.byteOffset === body.byteOffset + 4 && v.length === body.length - 4) return v;
+    return (this.view = body.subarray(4));
+  }
+
+  /** Let go of the receive buffer (the connection closed). */
+  release(): void {
+    this.view = EMPTY;
+  }
 }
 
 /** player@v1_support of the current revision: supported_commands moved into client/state. */
@@ -53,26 +77,20 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * server/command's `player` object in the current revision: volume, mute, set_output_delay (mapped on the
- * Player's one delay setting: the baseline's static delay is the same quantity). Undefined when absent or
- * malformed; other commands come back "unsupported" (ignored).
+ * server/command's `player` object in the current revision: volume and mute as in the baseline (the same
+ * parser), set_output_delay mapped on the Player's one delay setting (the baseline's static delay is the
+ * same quantity) and clamped; the baseline's set_static_delay is not a command here. Undefined when absent
+ * or malformed; other commands come back "unsupported" (ignored).
  */
 export function parsePlayerCommandCurrent(payload: unknown): PlayerCommand | undefined {
-  if (!isObject(payload)) return undefined;
-  const p = payload[PLAYER_KEY];
-  if (!isObject(p)) return undefined;
-  const c = p.command;
-  if (typeof c !== "string") return undefined;
-  if (c === COMMAND_VOLUME) {
-    const v = p.volume;
-    return typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && v <= 100 ? { command: "volume", volume: v } : undefined;
-  }
-  if (c === COMMAND_MUTE) return typeof p.mute === "boolean" ? { command: "mute", mute: p.mute } : undefined;
-  if (c === COMMAND_SET_OUTPUT_DELAY) {
+  const p = isObject(payload) ? payload[PLAYER_KEY] : undefined;
+  if (!isObject(p) || typeof p.command !== "string") return undefined;
+  if (p.command === COMMAND_SET_OUTPUT_DELAY) {
     const d = p.output_delay_ms;
     if (typeof d !== "number" || !Number.isSafeInteger(d)) return undefined;
     // "clients MUST clamp output_delay_ms to 0-5000"
     return { command: "set_static_delay", staticDelayMs: d < 0 ? 0 : d > MAX_OUTPUT_DELAY_MS ? MAX_OUTPUT_DELAY_MS : d };
   }
-  return { command: "unsupported", name: c.length > 40 ? c.slice(0, 40) : c };
+  if (p.command === COMMAND_SET_STATIC_DELAY) return { command: "unsupported", name: p.command };
+  return parsePlayerCommand(payload);
 }

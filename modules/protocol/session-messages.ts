@@ -87,16 +87,22 @@ export function parseServerActivate(p: JsonObject): ServerActivate {
 }
 
 function parseActivities(v: unknown): Activity[] | null {
-  if (!Array.isArray(v) || v.length > ACTIVITIES.length) return null;
-  const out: Activity[] = [];
+  return parseActivitySet(v, ACTIVITIES);
+}
+
+/** A set of activities drawn from `known` (both revisions): null for a wrong type, an unknown or a duplicate member. */
+export function parseActivitySet<A extends string>(v: unknown, known: readonly A[]): A[] | null {
+  if (!Array.isArray(v) || v.length > known.length) return null;
+  const out: A[] = [];
   for (const a of v) {
-    if (typeof a !== "string" || ACTIVITIES.indexOf(a as Activity) < 0 || out.indexOf(a as Activity) >= 0) return null;
-    out.push(a as Activity);
+    if (typeof a !== "string" || known.indexOf(a as A) < 0 || out.indexOf(a as A) >= 0) return null;
+    out.push(a as A);
   }
   return out;
 }
 
-function parseRoles(p: JsonObject): string[] | undefined | null {
+/** active_roles (both revisions): absent (undefined), a valid list, or null when present but malformed. */
+export function parseRoles(p: JsonObject): string[] | undefined | null {
   const v = own(p, "active_roles");
   if (v === undefined) return undefined;
   if (!Array.isArray(v) || v.length > MAX_ACTIVE_ROLES) return null;

@@ -56,7 +56,7 @@ import {
   type CurrentPairAbortReason,
   type CurrentPairMethod,
 } from "../protocol/current-messages.js";
-import { currentChunkAsBaseline } from "../protocol/current-player.js";
+import { CurrentChunkReader } from "../protocol/current-player.js";
 import { revisionAllowed, type ProtocolSetting, type PskCategoryCode, type Revision } from "../protocol/revision.js";
 import type { PairingRecordView, PlayerPart, RecordStore } from "./parts.js";
 
@@ -140,6 +140,8 @@ export class Connection {
   private discardPairing = false;
   /** Current revision: from re-handshake message 1 to the next server/activate nothing new may be sent. */
   private quiet = false;
+  /** Current revision: 13-byte-header chunks seen as the Player's 9-byte ones. */
+  private readonly chunks = new CurrentChunkReader();
   private playerActive = false;
   private serverName = "";
 
@@ -264,7 +266,7 @@ export class Connection {
     if (r.type === BINARY_JSON) return this.onJson(r.data);
     if (r.type === BINARY_PLAYER_AUDIO && this.playerActive && this.hub.player) {
       if (this.revisionValue !== "current") this.hub.player.onAudioChunk(r.data);
-      else this.hub.player.onAudioChunk(currentChunkAsBaseline(r.data)); // the 13-byte header, read in place
+      else this.hub.player.onAudioChunk(this.chunks.asBaseline(r.data)); // the 13-byte header, read in place
     }
     // other binary types (artwork, visualizer, application roles): roles this speaker never lists
   }
@@ -454,6 +456,7 @@ export class Connection {
     this.endAttempt();
     this.quiescePlayer();
     if (this.revisionValue === "current") this.hub.pairing.window.release(this); // a current static window closes with its connection
+    this.chunks.release();
     if (this.channel) this.channel.dispose();
     this.hub.closed(this);
     this.hub.connectionEvent(this, "closed", { why });

@@ -223,6 +223,22 @@ export class TestPeer {
   }
 }
 
+/** A frame plaintext from bytes and byte arrays, in order (hostile frame sequences are written with it). */
+export function plaintext(parts: readonly (number | Uint8Array)[]): Uint8Array {
+  let n = 0;
+  for (const x of parts) n += typeof x === "number" ? 1 : x.length;
+  const b = new Uint8Array(n);
+  let o = 0;
+  for (const x of parts) {
+    if (typeof x === "number") b[o++] = x;
+    else {
+      b.set(x, o);
+      o += x.length;
+    }
+  }
+  return b;
+}
+
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const o = new Uint8Array(a.length + b.length);
   o.set(a, 0);

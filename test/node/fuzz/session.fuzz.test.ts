@@ -4,6 +4,9 @@
 // no exception escapes (and none is swallowed by the connection's last-resort guard), the speaker
 // replies or closes as the spec says (an independent oracle written from the spec's tables), records
 // and settings are unchanged unless a legitimate request changed them, and memory stays bounded.
+// Both revisions: current-revision connections (psk_category in message 1) get their own messages
+// (pairing{method, format}, pairing_index flows, server/error...), type-1 fragment sequences and
+// 13-byte chunks, judged by an oracle of the current text's tables (CurrentFuzz).
 //
 //   FUZZ_SCALE=4 node --test build/test/node/fuzz/session.fuzz.test.js    (more cases)
 //   FUZZ_SEED=n                                                          (another sequence)
@@ -17,7 +20,7 @@ import { utf8Encode } from "../../../modules/util/utf8.js";
 import { encodeJson } from "../../../modules/protocol/json.js";
 import type { Connection } from "../../../modules/session/connection.js";
 import { makeRig, type Rig } from "../../support/session-parts.js";
-import { TestPeer, type Message } from "../../support/session-peer.js";
+import { TestPeer, plaintext, type Message } from "../../support/session-peer.js";
 import type { Store, Settings } from "../../../storage/store.js";
 import { SeededRandom } from "../../support/random.js";
 import { createFastCrypto } from "./fast-crypto.js";
@@ -516,19 +519,7 @@ class Fuzz {
     const body = enc(JSON.stringify({ type: "group/update", payload: { group_id: "g".repeat(this.m.below(300)) } }));
     const kind = this.m.below(8);
     const frames: Uint8Array[] = [];
-    const plain = (...parts: (number | Uint8Array)[]) => {
-      const n = parts.reduce<number>((a, x) => a + (typeof x === "number" ? 1 : x.length), 0);
-      const b = new Uint8Array(n);
-      let o = 0;
-      for (const x of parts) {
-        if (typeof x === "number") b[o++] = x;
-        else {
-          b.set(x, o);
-          o += x.length;
-        }
-      }
-      return peer.encryptRaw(b);
-    };
+    const plain = (...parts: (number | Uint8Array)[]) => rawFrame(peer, parts);
     let expectClose = true;
     if (kind === 0) {
       // a valid fragmented message (fragments of random sizes, possibly empty): accepted
@@ -765,19 +756,7 @@ class CurrentFuzz {
     const peer = this.session(f.m.pick(["active:long_term:playback", "active:sentinel:[]"]));
     const snapshot = JSON.stringify(viewOf(f.rig.store));
     const body = utf8Encode(JSON.stringify({ type: "group/update", payload: { group_id: "g".repeat(f.m.below(300)) } }));
-    const plain = (...parts: (number | Uint8Array)[]) => {
-      const n = parts.reduce<number>((a, x) => a + (typeof x === "number" ? 1 : x.length), 0);
-      const b = new Uint8Array(n);
-      let o = 0;
-      for (const x of parts) {
-        if (typeof x === "number") b[o++] = x;
-        else {
-          b.set(x, o);
-          o += x.length;
-        }
-      }
-      return peer.encryptRaw(b);
-    };
+    const plain = (...parts: (number | Uint8Array)[]) => rawFrame(peer, parts);
     const kind = f.m.below(9);
     const frames: Uint8Array[] = [];
     let expectClose = true;
@@ -796,14 +775,14 @@ class CurrentFuzz {
     else if (kind === 7) frames.push(plain(1)); // no flags byte
     else {
       // a 13-byte-header audio chunk of random length (possibly shorter than its header): never closes
-      const chunk = f.m.bytes(new Uint8Array(f.m.below(64)));
+      const chunk = f.m.bytes(new Uint8Array(f.m.below(64))).subarray(0, 4096); // (size attacks: the baseline cases)
       frames.push(plain(4, chunk));
       expectClose = false;
     }
     f.count(`current fragments/chunks kind ${kind}`);
     for (const fr of frames) peer.sock.deliverBinary(fr);
     const out = peer.recvAll();
-    if (expectClose ? !peer.closed || out.length : peer.closed || out.length) f.fail(`current binary kind ${kind}: expected ${expectClose ? "a silent close" : "it accepted"}`, out);
+    if (expectClose ? !peer.closed || out.length : peer.closed || out.length) f.fail(`current binary kind ${kind}: expected ${expectClose ? "a silent close" : "it accepted"}`, { out, log: f.rig.log.lines.slice(-4) });
     f.outcome(expectClose ? "current: closed silently (framing)" : "current: binary accepted");
     if (JSON.stringify(viewOf(f.rig.store)) !== snapshot) f.fail("a current binary case changed the store");
     f.invariants();
@@ -992,6 +971,11 @@ function viewOf(store: Store): unknown {
   const settings: Record<string, unknown> = {};
   for (const k of Object.keys(st).sort()) settings[k] = k === "identity" ? hex((st.identity as KeyPair).publicKey) : hex(st[k]);
   return { records: store.list().map((r) => ({ pskId: r.pskId, serverId: r.serverId })), settings };
+}
+
+/** One encrypted frame whose plaintext is `parts` (bytes and byte arrays) as is: no framing rules applied. */
+function rawFrame(peer: TestPeer, parts: (number | Uint8Array)[]): Uint8Array {
+  return peer.encryptRaw(plaintext(parts));
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {

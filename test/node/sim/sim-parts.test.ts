@@ -37,6 +37,14 @@ test("--config takes any manifest option through the firmware's parsers; the spe
   assert.equal(parseArgs(["--port", "0"]).config.port, 0, "0: any free port");
 });
 
+test("--protocol sets the revision served (as --config protocol does); default auto; other values are refused", () => {
+  assert.equal(parseArgs([]).config.protocol, "auto");
+  assert.equal(parseArgs(["--protocol", "current"]).config.protocol, "current");
+  assert.equal(parseArgs(["--config", "protocol=baseline"]).config.protocol, "baseline");
+  assert.equal(parseArgs(["--config", "protocol=baseline", "--protocol=current"]).config.protocol, "current", "the specific flag wins");
+  for (const argv of [["--protocol", "v2"], ["--protocol"], ["--config", "protocol=newest"]]) assert.throws(() => parseArgs(argv), UsageError, argv.join(" "));
+});
+
 test("bad arguments are usage errors", () => {
   const bad = [["--bogus"], ["--port"], ["--port", "70000"], ["--config", "nokey"], ["--config", "colour=red"], ["--config", "recordSlots=4"], ["--events=yes"], ["--path", "no-slash"], ["positional"], ["--config", "staticPin=maybe"]];
   for (const argv of bad) assert.throws(() => parseArgs(argv), UsageError, argv.join(" "));

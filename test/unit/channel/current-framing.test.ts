@@ -12,6 +12,7 @@ import { MAX_FRAME_PAYLOAD } from "../../../modules/channel/fragments.js";
 import { concatBytes } from "../../../modules/util/bytes.js";
 import { utf8Encode } from "../../../modules/util/utf8.js";
 import { SeededRandom } from "../../support/random.js";
+import { plaintext } from "../../support/session-peer.js";
 import type { PskCategoryCode } from "../../../modules/protocol/revision.js";
 
 const crypto = createPortableCrypto(new SeededRandom(31));
@@ -34,19 +35,10 @@ function pair(category: PskCategoryCode | undefined, maxMessageBytes = 1 << 20) 
 
 /** Encrypt [plain] as one frame with the server's next nonce (no framing rules applied). */
 function rawFrame(p: ReturnType<typeof pair>, ...parts: (number | Uint8Array)[]): Uint8Array {
-  let n = 0;
-  for (const x of parts) n += typeof x === "number" ? 1 : x.length;
-  const b = new Uint8Array(n + 16);
-  let o = 0;
-  for (const x of parts) {
-    if (typeof x === "number") b[o++] = x;
-    else {
-      b.set(x, o);
-      o += x.length;
-    }
-  }
-  const len = p.sendCs.encryptInPlace(null, b, 0, n);
-  return b.subarray(0, len);
+  const plain = plaintext(parts);
+  const b = new Uint8Array(plain.length + 16);
+  b.set(plain);
+  return b.subarray(0, p.sendCs.encryptInPlace(null, b, 0, plain.length));
 }
 
 function kinds(rs: ChannelInbound[]): string[] {

@@ -5,7 +5,7 @@
 // 13-byte-header chunk plays like the baseline's 9-byte one.
 
 import { assert, describe, test } from "../../harness.js";
-import { currentChunkAsBaseline } from "../../../modules/protocol/current-player.js";
+import { CurrentChunkReader } from "../../../modules/protocol/current-player.js";
 import { writeAudioChunkTimestamp } from "../../../modules/protocol/player-messages.js";
 import { PlaybackSim } from "../../support/playback-sim.js";
 
@@ -65,13 +65,20 @@ describe("player › current revision", () => {
     body.set([0, 0, 0x27, 0x10], 8); // send_ahead
     for (let i = 12; i < body.length; i++) body[i] = (i * 13) & 255;
     const pcm = body.slice(12);
-    const view = currentChunkAsBaseline(body);
+    const reader = new CurrentChunkReader();
+    const view = reader.asBaseline(body);
     assert.equal(view.length, 8 + pcm.length);
     assert.deepEqual(view.slice(8), pcm, "the audio is untouched");
     const accepted = sim.player.counters.accepted;
     assert.ok(sim.player.onAudioChunk(view));
     assert.equal(sim.player.counters.accepted, accepted + 1);
-    const short = currentChunkAsBaseline(new Uint8Array(11));
+    // the next chunk in the same receive buffer: the same view object (nothing allocated per chunk)
+    writeAudioChunkTimestamp(body, 0, ts + 20_000);
+    body.set([0, 0, 0x27, 0x10], 8);
+    assert.equal(reader.asBaseline(body), view, "the view is reused");
+    assert.ok(sim.player.onAudioChunk(view));
+    assert.equal(sim.player.counters.accepted, accepted + 2);
+    const short = reader.asBaseline(new Uint8Array(11));
     assert.equal(sim.player.onAudioChunk(short), false);
     assert.ok(sim.player.counters.rejected.malformed >= 1);
   });
