@@ -76,6 +76,11 @@ export function startSpeaker(platform: Platform, config: SpeakerConfig, onEvent:
     log: info,
   });
   const suite = chooseSuite(config, crypto);
+  if (config.protocol !== "baseline" && config.maxSockets > config.recordSlots) {
+    // a current-revision pairing evicts a record that backs no open connection: with more sockets than
+    // slots every record could be in use and the pairing would store nothing (docs/current-revision.md)
+    platform.log.log("warn", `speaker: maxSockets ${config.maxSockets} exceeds recordSlots ${config.recordSlots}: a current-revision pairing may find no record to evict`);
+  }
   const identity = store.settings.identity;
   const clientId = keyId(identity.publicKey);
 
