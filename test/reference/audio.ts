@@ -64,7 +64,9 @@ export function sendAheadFromState(state: JsonObject | null): number | undefined
   if (!isObject(pl)) return undefined;
   const lead = typeof pl.required_lead_time_ms === "number" ? pl.required_lead_time_ms : 0;
   const buf = typeof pl.min_buffer_ms === "number" ? pl.min_buffer_ms : 0;
-  const delay = typeof pl.static_delay_ms === "number" ? pl.static_delay_ms : 0;
+  // The baseline's static_delay_ms, the current revision's output_delay_ms (a state carries one of them).
+  const d = pl.static_delay_ms ?? pl.output_delay_ms;
+  const delay = typeof d === "number" ? d : 0;
   return Math.max(lead, buf) + delay;
 }
 
@@ -107,7 +109,7 @@ export class AudioSender {
     const clock = conn.server.clock;
     if (o.awaitState ?? true) {
       const deadline = Date.now() + conn.server.timeoutMs;
-      while (!conn.clientState && conn.isOpen && !this.stopped) {
+      while (!conn.readyForStream && conn.isOpen && !this.stopped) {
         if (Date.now() > deadline) throw new Error("audio: no client/state from the speaker");
         await this.sleep(5);
       }
@@ -152,7 +154,7 @@ export class AudioSender {
         continue;
       }
       // Buffer capacity: bytes of chunks that have not finished playing yet.
-      const size = n * frameBytes + 9;
+      const size = n * frameBytes + conn.audioHeaderBytes;
       const now = clock.nowUs();
       let queued = 0;
       let firstEnd = Infinity;

@@ -8,7 +8,7 @@
 
 import WebSocket from "ws";
 import { NoiseKKpsk2, type CipherState } from "../../crypto/noise.js";
-import { pskId as computePskId, SENTINEL_PSK, SENTINEL_PSK_ID, type KeyPair } from "../../crypto/ids.js";
+import { generateKeyPair, pskId as computePskId, SENTINEL_PSK, SENTINEL_PSK_ID, type KeyPair } from "../../crypto/ids.js";
 import type { SuiteName } from "../../crypto/provider.js";
 import { base64urlDecode, base64urlEncode } from "../../modules/util/base64url.js";
 import { bytesEqual, concatBytes } from "../../modules/util/bytes.js";
@@ -48,6 +48,8 @@ export interface Activation {
   activities: Activity[] | string[];
   active_roles?: string[];
   selected_pair_method?: PairMethod | string;
+  /** The current revision's `pairing: { method, format? }` (test/reference/current). */
+  pairing?: { method: string; format?: string };
 }
 
 export interface InMessage {
@@ -164,7 +166,7 @@ const EMPTY_OBJECT_JSON = "{}";
 export class ServerConnection {
   readonly server: ReferenceServer;
   readonly url: string;
-  private readonly ws: WebSocket;
+  protected readonly ws: WebSocket;
 
   private phase: Phase = "await-init";
   private seq = 0;
@@ -188,6 +190,10 @@ export class ServerConnection {
   private initDeferred = deferred<JsonObject>();
   private noise2Deferred = deferred<void>();
   private noise: NoiseKKpsk2 | null = null;
+  /** The same message 1 keyed by the Sentinel, tried when message 2 fails (current revision's fallback). */
+  private sentinelNoise: NoiseKKpsk2 | null = null;
+  /** True when message 2 validated only under the Sentinel: the speaker's credential-mismatch signal. */
+  credentialMismatch = false;
   private clientInitBytes: Uint8Array | null = null;
   /** client/init payload as received. */
   clientInit: { client_id: string; version: number; suite: SuiteName } | null = null;
@@ -199,8 +205,8 @@ export class ServerConnection {
 
   // transport
   private sendCipher: CipherState | null = null;
-  private receiver: FrameReceiver | null = null;
-  private rehandshake_: { noise: NoiseKKpsk2; d: Deferred<void>; psk: Uint8Array; kind: PskKind; pskId: string } | null = null;
+  protected receiver: FrameReceiver | null = null;
+  protected rehandshake_: { noise: NoiseKKpsk2; d: Deferred<void>; psk: Uint8Array; kind: PskKind; pskId: string } | null = null;
   /** Current handshake hash h (PIN derivation, CPace sid, next re-handshake's prologue). */
   handshakeHash: Uint8Array = new Uint8Array(0);
   /** The PSK of the current session, its kind and psk_id. */
@@ -213,14 +219,14 @@ export class ServerConnection {
   // session state
   /** The last client/hello payload. */
   clientHello: JsonObject | null = null;
-  private helloRequested = false;
+  protected helloRequested = false;
   /** The last activation sent; null before the first. */
-  activation: { activities: string[]; active_roles: string[]; selected_pair_method?: string } | null = null;
+  activation: { activities: string[]; active_roles: string[]; selected_pair_method?: string; pairing?: { method: string; format?: string } } | null = null;
   /** client/state merged as the spec's delta rules say (player object merged field by field). */
   clientState: JsonObject | null = null;
   private managementInFlight: string | null = null;
-  private playerStateSeen = false;
-  private playerWasActive = false;
+  protected playerStateSeen = false;
+  protected playerWasActive = false;
   /** management/* requests sent (by manage() or raw send) not yet answered. */
   private managementOutstanding = 0;
 
@@ -235,7 +241,7 @@ export class ServerConnection {
   private lastGoodbye: string | undefined;
   private lastPairAbort: string | undefined;
 
-  private constructor(server: ReferenceServer, url: string, ws: WebSocket) {
+  protected constructor(server: ReferenceServer, url: string, ws: WebSocket) {
     this.server = server;
     this.url = url;
     this.ws = ws;
@@ -254,10 +260,15 @@ export class ServerConnection {
 
   /** Open a WebSocket to the speaker; nothing is sent (the speaker speaks first with client/init). */
   static open(server: ReferenceServer, url: string, timeoutMs: number): Promise<ServerConnection> {
+    return ServerConnection.openWith(server, url, timeoutMs, (ws) => new ServerConnection(server, url, ws));
+  }
+
+  /** Open a WebSocket and wrap it in the connection `make` builds (a revision's subclass). */
+  protected static openWith<C extends ServerConnection>(server: ReferenceServer, url: string, timeoutMs: number, make: (ws: WebSocket) => C): Promise<C> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 64 * 1024 * 1024, handshakeTimeout: timeoutMs });
       ws.binaryType = "nodebuffer";
-      const conn = new ServerConnection(server, url, ws);
+      const conn = make(ws);
       const fail = (e: Error) => reject(new Error(`cannot open ${url}: ${e.message}`));
       ws.once("error", fail);
       ws.once("unexpected-response", (_req, res) => fail(new Error(`HTTP ${res.statusCode}`)));
@@ -290,16 +301,19 @@ export class ServerConnection {
     if (o.editServerInit) initText = o.editServerInit(initText);
     const initBytes = utf8Encode(initText);
     this.prologue = concatBytes(this.clientInitBytes!, initBytes);
-    this.noise = NoiseKKpsk2.initiator({
-      crypto: this.server.crypto,
-      suite: o.suite ?? this.suite,
-      prologue: this.prologue,
-      s: this.server.keyPair,
-      rs: this.clientKey,
-      psk: chosen.psk,
-    });
-    const payload = o.noise1Payload ?? utf8Encode(JSON.stringify({ psk_id: o.pskId ?? chosen.pskId }));
+    const keys = { crypto: this.server.crypto, suite: o.suite ?? this.suite, prologue: this.prologue, s: this.server.keyPair, rs: this.clientKey };
+    // One ephemeral for both candidates: message 1 does not depend on the PSK (psk2 mixes it in later).
+    const fallback = this.sentinelFallback && chosen.kind !== "sentinel";
+    const e = fallback ? generateKeyPair(this.server.crypto) : undefined;
+    this.noise = NoiseKKpsk2.initiator({ ...keys, e, psk: chosen.psk });
+    const payload = o.noise1Payload ?? this.noise1Payload(o.pskId ?? chosen.pskId, chosen.kind);
     const msg1 = this.noise.writeMessage1(payload);
+    this.credentialMismatch = false;
+    this.sentinelNoise = null;
+    if (fallback) {
+      this.sentinelNoise = NoiseKKpsk2.initiator({ ...keys, e, psk: SENTINEL_PSK });
+      this.sentinelNoise.writeMessage1(payload);
+    }
     let noiseText = JSON.stringify({ type: "noise/handshake", payload: { data: base64urlEncode(msg1) } });
     if (o.editNoise1) noiseText = o.editNoise1(noiseText);
     this.psk = chosen.psk;
@@ -309,6 +323,9 @@ export class ServerConnection {
     this.sendText(initBytes);
     this.sendText(utf8Encode(noiseText));
   }
+
+  /** Before closing on an invalid client/init (baseline: a silent close). */
+  protected refuseInit(_payload: JsonObject): void {}
 
   /** Wait for Noise message 2 and enter transport mode. */
   async awaitNoise2(timeoutMs = this.server.timeoutMs): Promise<void> {
@@ -329,7 +346,17 @@ export class ServerConnection {
     }
   }
 
-  private resolvePsk(spec: PskSpec): { psk: Uint8Array; kind: PskKind; pskId: string } | string {
+  /** The JSON payload of Noise message 1 (baseline: `{psk_id}`). */
+  protected noise1Payload(pskId: string, _kind: PskKind): Uint8Array {
+    return utf8Encode(JSON.stringify({ psk_id: pskId }));
+  }
+
+  /** Whether a message 2 that fails under the referenced PSK is tried under the Sentinel (baseline: no). */
+  protected get sentinelFallback(): boolean {
+    return false;
+  }
+
+  protected resolvePsk(spec: PskSpec): { psk: Uint8Array; kind: PskKind; pskId: string } | string {
     const crypto = this.server.crypto;
     if (spec === "sentinel") return { psk: SENTINEL_PSK, kind: "sentinel", pskId: SENTINEL_PSK_ID };
     if (spec === "auto" || spec === "record") {
@@ -363,7 +390,7 @@ export class ServerConnection {
       rs: this.clientKey,
       psk: chosen.psk,
     });
-    const msg1 = noise.writeMessage1(utf8Encode(JSON.stringify({ psk_id: o.pskId ?? chosen.pskId })));
+    const msg1 = noise.writeMessage1(this.noise1Payload(o.pskId ?? chosen.pskId, chosen.kind));
     const d = deferred<void>();
     this.sendMessageFrames("noise/handshake", { data: base64urlEncode(msg1) });
     this.rehandshake_ = { noise, d, psk: chosen.psk, kind: chosen.kind, pskId: chosen.pskId };
@@ -375,10 +402,15 @@ export class ServerConnection {
   /** server/hello → client/hello (returned and kept in `clientHello`). */
   async hello(name = this.server.name, timeoutMs?: number): Promise<JsonObject> {
     this.helloRequested = true;
-    this.send("server/hello", { name });
+    this.send("server/hello", this.helloPayload(name));
     const m = await this.next("client/hello", { timeoutMs });
     this.clientHello = m.payload;
     return m.payload;
+  }
+
+  /** The server/hello payload (baseline: the name only). */
+  protected helloPayload(name: string): Record<string, unknown> {
+    return { name };
   }
 
   /** server/activate with exactly the fields given (an omitted active_roles is not sent). */
@@ -386,12 +418,14 @@ export class ServerConnection {
     const payload: Record<string, unknown> = { activities: a.activities };
     if (a.active_roles !== undefined) payload.active_roles = a.active_roles;
     if (a.selected_pair_method !== undefined) payload.selected_pair_method = a.selected_pair_method;
+    if (a.pairing !== undefined) payload.pairing = a.pairing;
     this.send("server/activate", payload);
     this.playerWasActive = this.roleActive("player@v1");
     this.activation = {
       activities: [...a.activities],
       active_roles: a.active_roles ?? this.activation?.active_roles ?? [],
       selected_pair_method: a.selected_pair_method,
+      pairing: a.pairing,
     };
     if (!this.roleActive("player@v1")) this.playerStateSeen = false;
   }
@@ -444,6 +478,16 @@ export class ServerConnection {
     this.send("stream/clear", roles ? { server_transmitted: this.server.clock.nowUs(), roles } : { server_transmitted: this.server.clock.nowUs() });
   }
 
+  /** Bytes of an audio chunk's header (type byte included), for buffer accounting (baseline: 9). */
+  get audioHeaderBytes(): number {
+    return 9;
+  }
+
+  /** The speaker has reported what the server waits for before stream/start and audio (baseline: a client/state). */
+  get readyForStream(): boolean {
+    return this.clientState !== null;
+  }
+
   streamEnd(roles?: string[]): void {
     this.send("stream/end", roles ? { server_transmitted: this.server.clock.nowUs(), roles } : { server_transmitted: this.server.clock.nowUs() });
   }
@@ -477,26 +521,26 @@ export class ServerConnection {
   private sendMessageFrames(type: string, payload: unknown): void {
     const body = encodeEnvelope(type, payload);
     if (type.startsWith("management/")) this.managementOutstanding++;
-    this.sealAndSend(messageFrames(TYPE_JSON, body));
+    this.sealAndSend(this.framesOf(TYPE_JSON, body));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "message", type, payload, bytes: body.length });
   }
 
   /** Arbitrary text as a type-0 JSON body (not necessarily JSON: hostile tests). */
   sendJsonText(text: string | Uint8Array): void {
     const body = typeof text === "string" ? utf8Encode(text) : text;
-    this.sealAndSend(messageFrames(TYPE_JSON, body));
+    this.sealAndSend(this.framesOf(TYPE_JSON, body));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "message", payload: text, bytes: body.length });
   }
 
   /** A binary message of any type with the spec's fragmentation. */
   sendBinaryMessage(type: number, body: Uint8Array): void {
-    this.sealAndSend(messageFrames(type, body));
+    this.sealAndSend(this.framesOf(type, body));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "binary", type, bytes: body.length });
   }
 
   /** A message split into fragments of the given data sizes (edge and hostile tests). */
   sendFragmented(type: number, body: Uint8Array, sizes: readonly number[]): void {
-    this.sealAndSend(fragmentFrames(type, body, sizes));
+    this.sealAndSend(this.fragmentsOf(type, body, sizes));
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "binary", type, bytes: body.length });
   }
 
@@ -523,13 +567,13 @@ export class ServerConnection {
     this.sendText(typeof text === "string" ? utf8Encode(text) : text);
   }
 
-  private sendText(bytes: Uint8Array): void {
+  protected sendText(bytes: Uint8Array): void {
     // ws sends a Buffer with binary:false as a text frame holding exactly these bytes
     this.ws.send(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { binary: false });
     this.sent.push({ atUs: this.server.clock.nowUs(), kind: "text", bytes: bytes.length, payload: utf8Decode(bytes) });
   }
 
-  private sealAndSend(frames: Uint8Array[]): void {
+  protected sealAndSend(frames: Uint8Array[]): void {
     if (!this.sendCipher) throw new Error("not in transport mode");
     for (const f of frames) this.ws.send(sealFrame(this.sendCipher, f), { binary: true });
   }
@@ -671,6 +715,7 @@ export class ServerConnection {
     const v = checkClientMessage("client/init", m.payload);
     if (v.length) {
       this.violations.push(...v);
+      this.refuseInit(m.payload);
       this.fatal("invalid client/init");
       return;
     }
@@ -688,17 +733,50 @@ export class ServerConnection {
     if (!m) return;
     const msg2 = base64urlDecode(m.payload.data);
     if (!msg2) return void this.fatal("noise/handshake: `data` is not base64url");
-    const payload = this.noise!.readMessage2(msg2);
+    let noise = this.noise!;
+    let payload = noise.readMessage2(msg2);
+    if (!payload && this.sentinelNoise) {
+      // Spec (current) §Sentinel Fallback: verify the same message 2 under the Sentinel before failing.
+      noise = this.sentinelNoise;
+      payload = noise.readMessage2(msg2);
+      if (payload) {
+        this.credentialMismatch = true;
+        this.psk = SENTINEL_PSK;
+        this.pskKind = "sentinel";
+        this.pskId = SENTINEL_PSK_ID;
+      }
+    }
+    this.sentinelNoise = null;
     if (!payload) return void this.fatal("Noise message 2 failed to authenticate");
     this.checkMsg2Payload(payload);
-    const r = this.noise!.split();
+    const r = noise.split();
     this.noise = null;
     this.sendCipher = r.send;
-    this.receiver = new FrameReceiver(r.recv, this.server.maxMessageBytes);
+    this.receiver = this.newReceiver(r.recv);
     this.handshakeHash = r.h;
     this.handshakes++;
     this.phase = "transport";
     this.noise2Deferred.resolve();
+  }
+
+  /** The transport receiver (baseline framing). */
+  protected newReceiver(cipher: CipherState): FrameReceiver {
+    return new FrameReceiver(cipher, this.server.maxMessageBytes);
+  }
+
+  /** The frame plaintexts of one message (baseline framing). */
+  protected framesOf(type: number, body: Uint8Array): Uint8Array[] {
+    return messageFrames(type, body);
+  }
+
+  /** Fragment plaintexts with chosen data sizes (baseline framing). */
+  protected fragmentsOf(type: number, body: Uint8Array, sizes: readonly number[]): Uint8Array[] {
+    return fragmentFrames(type, body, sizes);
+  }
+
+  /** Violations of one inbound message judged on its own (baseline vocabulary). */
+  protected checkMessage(type: string, payload: JsonObject): string[] {
+    return checkClientMessage(type, payload);
   }
 
   private checkMsg2Payload(payload: Uint8Array): void {
@@ -731,16 +809,21 @@ export class ServerConnection {
     }
     const m: InMessage = { seq: this.seq++, atUs, type: env.type, payload: env.payload, bytes: r.data.length, fragments: r.fragments, encrypted: true };
     this.received.push(m);
-    this.violations.push(...checkClientMessage(m.type, m.payload));
+    this.violations.push(...this.checkMessage(m.type, m.payload));
     if (r.fragments > 0 && r.data.length <= 65518) this.violations.push(`${m.type}: fragmented although it fits in one frame`);
     this.onMessage(m);
   }
 
-  private onMessage(m: InMessage): void {
+  /** A message other than message 2 during a re-handshake (baseline: nothing else may flow). */
+  protected duringRehandshake(m: InMessage): void {
+    this.violations.push(`${m.type} during a re-handshake`);
+  }
+
+  protected onMessage(m: InMessage): void {
     const p = m.payload;
     if (this.rehandshake_) {
       if (m.type !== "noise/handshake") {
-        this.violations.push(`${m.type} during a re-handshake`);
+        this.duringRehandshake(m);
       } else {
         this.finishRehandshake(p);
         return;
@@ -778,7 +861,7 @@ export class ServerConnection {
     this.deliver(m);
   }
 
-  private finishRehandshake(p: JsonObject): void {
+  protected finishRehandshake(p: JsonObject): void {
     const rh = this.rehandshake_!;
     this.rehandshake_ = null;
     const msg2 = base64urlDecode(p.data);
@@ -811,7 +894,7 @@ export class ServerConnection {
     else reply();
   }
 
-  private mergeState(p: JsonObject): void {
+  protected mergeState(p: JsonObject): void {
     const first = this.clientState === null;
     if (first && !("state" in p)) this.violations.push("initial client/state lacks `state`");
     const playerActive = this.roleActive("player@v1");
@@ -839,7 +922,7 @@ export class ServerConnection {
     this.clientState = merged;
   }
 
-  private deliver(m: InMessage): void {
+  protected deliver(m: InMessage): void {
     let taken = false;
     for (let i = 0; i < this.waiters.length; i++) {
       const w = this.waiters[i];
@@ -874,7 +957,7 @@ export class ServerConnection {
   }
 
   /** Record a fault, close, and fail whatever handshake step is waiting. Returns null for callers. */
-  private fatal(why: string): null {
+  protected fatal(why: string): null {
     this.errors.push(why);
     const e = new Error(why);
     this.initDeferred.reject(e);

@@ -51,12 +51,7 @@ export function messageFrames(type: number, payload: Uint8Array): Uint8Array[] {
  */
 export function fragmentFrames(type: number, payload: Uint8Array, sizes: readonly number[]): Uint8Array[] {
   if (sizes.length < 2) throw new RangeError("a fragmented message has at least a fragment-more and a fragment-end");
-  let total = 0;
-  for (const s of sizes) {
-    if (!Number.isInteger(s) || s < 0) throw new RangeError("fragment sizes are non-negative integers");
-    total += s;
-  }
-  if (total !== payload.length) throw new RangeError(`fragment sizes add up to ${total}, payload has ${payload.length}`);
+  checkFragmentSizes(payload, sizes);
   const frames: Uint8Array[] = [];
   let off = 0;
   for (let i = 0; i < sizes.length; i++) {
@@ -75,7 +70,18 @@ export function fragmentFrames(type: number, payload: Uint8Array, sizes: readonl
   return frames;
 }
 
-function withType(type: number, data: Uint8Array): Uint8Array {
+/** Caller-chosen fragment data sizes: non-negative integers adding up to the payload (throws otherwise). */
+export function checkFragmentSizes(payload: Uint8Array, sizes: readonly number[]): void {
+  let total = 0;
+  for (const s of sizes) {
+    if (!Number.isInteger(s) || s < 0) throw new RangeError("fragment sizes are non-negative integers");
+    total += s;
+  }
+  if (total !== payload.length) throw new RangeError(`fragment sizes add up to ${total}, payload has ${payload.length}`);
+}
+
+/** [type][data]: one frame plaintext. */
+export function withType(type: number, data: Uint8Array): Uint8Array {
   const f = new Uint8Array(1 + data.length);
   f[0] = type;
   f.set(data, 1);
@@ -101,16 +107,22 @@ export type FrameError =
   | "interleaved" // a non-fragment frame while a fragmented message is in flight
   | "message-too-large"; // the reassembled message exceeds the receiver's limit
 
-export type Inbound =
+export type Inbound<E extends string = FrameError> =
   | { kind: "message"; type: number; data: Uint8Array; fragments: number } // data is a fresh copy
   | { kind: "pending" } // a fragment was absorbed
-  | { kind: "error"; reason: FrameError };
+  | { kind: "error"; reason: E };
+
+/** What FrameReceiver needs from a revision's reassembler: decrypted plaintexts in, messages out. */
+export interface PlaintextReassembler {
+  readonly inFlight: boolean;
+  push(plain: Uint8Array): Inbound<string>;
+}
 
 /**
  * The spec's receiver: one reassembly buffer and the in-flight orig_type. After an error the
  * connection is to be closed; the reassembler refuses everything afterwards.
  */
-export class Reassembler {
+export class Reassembler implements PlaintextReassembler {
   private origType = -1; // -1: nothing in flight
   private parts: Uint8Array[] = [];
   private bytes = 0;
@@ -180,10 +192,11 @@ export class Reassembler {
 
 /** Decrypts transport frames (fresh copies: the caller's buffer is not touched) and reassembles them. */
 export class FrameReceiver {
-  private readonly reassembler: Reassembler;
+  private readonly reassembler: PlaintextReassembler;
 
-  constructor(private cipher: TransportCipher, maxMessageBytes: number) {
-    this.reassembler = new Reassembler(maxMessageBytes);
+  /** `reassembler`: another revision's fragment rules (default: the baseline's, with this limit). */
+  constructor(private cipher: TransportCipher, maxMessageBytes: number, reassembler?: PlaintextReassembler) {
+    this.reassembler = reassembler ?? new Reassembler(maxMessageBytes);
   }
 
   /** Switch to the keys of a re-handshake (the frame that completed it was opened with the old ones). */
@@ -203,7 +216,7 @@ export class FrameReceiver {
     return n < 0 ? null : buf.subarray(0, n);
   }
 
-  receive(frame: Uint8Array): Inbound {
+  receive(frame: Uint8Array): Inbound<string> {
     if (frame.length > NOISE_MAX_MESSAGE) return { kind: "error", reason: "frame-too-large" };
     const plain = this.open(frame);
     if (!plain) return { kind: "error", reason: "auth" };

@@ -146,19 +146,19 @@ function checkPairMethods(out: Out, v: unknown): void {
   }
 }
 
+/** client/hello `device_info` (the same in both revisions). */
+export function checkDeviceInfo(out: Out, d: unknown): void {
+  const w = "client/hello";
+  if (!isObject(d)) return void out.push(`${w}: \`device_info\` is not an object`);
+  for (const k of ["product_name", "manufacturer", "software_version", "mac_address"]) if (k in d && typeof d[k] !== "string") out.push(`${w}: device_info.${k} is not a string`);
+  if (typeof d.mac_address === "string" && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(d.mac_address)) out.push(`${w}: device_info.mac_address is not lowercase colon-separated`);
+  noExtra(out, `${w} device_info`, d, ["product_name", "manufacturer", "software_version", "mac_address"]);
+}
+
 function checkHello(out: Out, p: Record<string, unknown>): void {
   const w = "client/hello";
   if (typeof p.name !== "string") out.push(`${w}: \`name\` is not a string`);
-  if ("device_info" in p) {
-    const d = p.device_info;
-    if (!isObject(d)) out.push(`${w}: \`device_info\` is not an object`);
-    else {
-      for (const k of ["product_name", "manufacturer", "software_version", "mac_address"])
-        if (k in d && typeof d[k] !== "string") out.push(`${w}: device_info.${k} is not a string`);
-      if (typeof d.mac_address === "string" && !/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/.test(d.mac_address))
-        out.push(`${w}: device_info.mac_address is not lowercase colon-separated`);
-    }
-  }
+  if ("device_info" in p) checkDeviceInfo(out, p.device_info);
   if (!oneOf(p.trust_level, ["user", "none"])) out.push(`${w}: \`trust_level\` is not 'user' | 'none'`);
   const roles = p.supported_roles;
   if (!Array.isArray(roles) || !roles.every((r) => typeof r === "string")) out.push(`${w}: \`supported_roles\` is not a string array`);
