@@ -52,7 +52,7 @@ function boot(): void {
   board.whenNetworkUp(() => {
     startSpeaker(platform, speakerConfig, (e: SpeakerEvent) => {
       // xsbug's console (or the simulator's standard output) is where a developer reads these.
-      if (e.event === "ready") log.log("info", `ready: client_id ${e.client_id}, pairing token ${e.pairing_token}, static PIN ${e.static_pin ?? "off"}`);
+      if (e.event === "ready") log.log("info", `ready: client_id ${e.client_id}, pairing token ${e.pairing_token}, static PIN ${e.static_pin ?? "off"}, protocol ${e.protocol}`);
       else log.log("info", `event ${e.event}${"server_id" in e ? " " + String(e.server_id) : ""}${"state" in e ? " " + String(e.state) : ""}`);
     });
   });
