@@ -209,16 +209,17 @@ export class Sessions implements SessionHub {
     return this.pairingPskCache.id;
   }
 
+  /** What both revisions' client/hello say about the device and its roles. */
+  private helloDevice(): { name: string; productName: string; manufacturer: string; softwareVersion: string; supportedRoles: string[] } {
+    const cfg = this.o.config;
+    return { name: cfg.name, productName: cfg.productName, manufacturer: cfg.manufacturer, softwareVersion: cfg.softwareVersion, supportedRoles: this.player ? [ROLE_PLAYER_V1] : [] };
+  }
+
   helloInfo(trust: "user" | "none"): { descriptors: PairMethodDescriptor[]; hello: JsonObject } {
     const descriptors = this.pairMethodDescriptors();
-    const cfg = this.o.config;
     const hello = buildClientHello({
-      name: cfg.name,
-      productName: cfg.productName,
-      manufacturer: cfg.manufacturer,
-      softwareVersion: cfg.softwareVersion,
+      ...this.helloDevice(),
       trust,
-      supportedRoles: this.player ? [ROLE_PLAYER_V1] : [],
       playerSupport: this.player ? this.player.supportObject() : undefined,
       pairMethods: descriptors,
       unpairedAccess: this.store.settings.unpairedAccess,
@@ -367,13 +368,8 @@ export class Sessions implements SessionHub {
 
   helloInfoCurrent(): { methods: CurrentPairMethod[]; formats: CodeFormat[]; hello: JsonObject } {
     const offer = this.currentOffer();
-    const cfg = this.o.config;
     const hello = buildClientHelloCurrent({
-      name: cfg.name,
-      productName: cfg.productName,
-      manufacturer: cfg.manufacturer,
-      softwareVersion: cfg.softwareVersion,
-      supportedRoles: this.player ? [ROLE_PLAYER_V1] : [],
+      ...this.helloDevice(),
       playerSupport: this.player ? playerSupportCurrent(this.player.supportObject()) : undefined,
       offer,
       unpairedAccess: this.store.settings.unpairedAccess,
