@@ -15,6 +15,7 @@ import { encodeJson } from "../../modules/protocol/json.js";
 import { concatBytes } from "../../modules/util/bytes.js";
 import { nodeRandom } from "../reference/random.js";
 import { HandshakeFailed, ReferenceServer } from "../reference/index.js";
+import type { ServerConnection } from "../reference/index.js";
 import { clientFrame, upgradeRequest } from "./ws-peer.js";
 
 // ------------------------------------------------------------------ the frame-numbered signal
@@ -222,16 +223,26 @@ export function floodPayloads(clientId: string, suite: string, count: number): U
  */
 export async function timeToGetIn(server: ReferenceServer, url: string, limitMs: number, retryMs = 100): Promise<number> {
   const t0 = performance.now();
+  const c = await connectWithin(server, url, { psk: "record", timeoutMs: 3000 }, limitMs, retryMs);
+  if (!c) return -1;
+  c.close(1000);
+  return performance.now() - t0;
+}
+
+/**
+ * Connect as a real server does under attack: a new connection every `retryMs` while the last one was
+ * dropped before it proved its key (an upgrading connection may be the one that makes room), up to `limitMs`.
+ * Null when none got through.
+ */
+export async function connectWithin(server: ReferenceServer, url: string, opts: Parameters<ReferenceServer["connect"]>[1], limitMs: number, retryMs = 100): Promise<ServerConnection | null> {
+  const t0 = performance.now();
   while (performance.now() - t0 < limitMs) {
     try {
-      const c = await server.connect(url, { psk: "record", timeoutMs: 3000 });
-      const ms = performance.now() - t0;
-      c.close(1000);
-      return ms;
+      return await server.connect(url, opts);
     } catch (e) {
       if (!(e instanceof HandshakeFailed) && !(e instanceof Error && /cannot open|socket|closed/i.test(e.message))) throw e;
     }
     await new Promise((r) => setTimeout(r, retryMs));
   }
-  return -1;
+  return null;
 }
