@@ -6,6 +6,7 @@ import config from "mc/config";
 import { createBoard } from "./drivers/board.js";
 import { createClock } from "./drivers/clock.js";
 import { createTraceLog } from "./drivers/log.js";
+import { memoryReport } from "./drivers/memory.js";
 import { hardwareRandom } from "./drivers/random.js";
 import { I2sAudioSink } from "./drivers/audio-out.js";
 import { bundledDigitClips } from "./drivers/clips.js";
@@ -49,11 +50,14 @@ function boot(): void {
   // Native WebSocket unmasking where the crypto module brings it (ESP32); absent: the JavaScript loop.
   if (backendUnmask) platform.unmask = backendUnmask;
   log.log("info", `main: ${speakerConfig.manufacturer} ${speakerConfig.productName} "${speakerConfig.name}" on ${board.name}`);
+  log.log("info", `memory: ${memoryReport()}`);
   board.whenNetworkUp(() => {
     startSpeaker(platform, speakerConfig, (e: SpeakerEvent) => {
       // xsbug's console (or the simulator's standard output) is where a developer reads these.
       if (e.event === "ready") log.log("info", `ready: client_id ${e.client_id}, pairing token ${e.pairing_token}, static PIN ${e.static_pin ?? "off"}, protocol ${e.protocol}`);
       else log.log("info", `event ${e.event}${"server_id" in e ? " " + String(e.server_id) : ""}${"state" in e ? " " + String(e.state) : ""}`);
+      // After boot and at each step of a session: what the heaps hold then (README: Memory).
+      log.log("info", `memory: ${memoryReport()}`);
     });
   });
 }

@@ -14,11 +14,9 @@ import { startWifi } from "./wifi.js";
 /** The ESP-IDF target the firmware was built for ("esp32c3"): drivers/native/esp32/sendspin_native.c. */
 const chipName: () => string = native("xs_sendspin_chip");
 
-/** drivers/ethernet.ts, mapped by manifest-ethernet.json only. */
+/** drivers/ethernet.d.ts: mapped by the Ethernet manifests only (manifest-ethernet.json, manifest-c3-qemu.json). */
 const ETHERNET_DRIVER = "drivers/ethernet";
-interface EthernetDriver {
-  startEthernet(log: LogPort, onUp: () => void): boolean;
-}
+type EthernetDriver = typeof import("./ethernet.js");
 
 /** The partition of partitions.csv that holds the pairing records. */
 export const PAIRING_PARTITION = "pairing";

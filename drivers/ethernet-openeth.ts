@@ -1,5 +1,5 @@
-// Ethernet on Espressif's QEMU machines (manifest-qemu.json maps it as drivers/ethernet): the emulated OpenCores MAC,
-// started by drivers/native/esp32/sendspin_openeth.c. Same contract as drivers/ethernet.ts (real PHYs through
+// Ethernet on Espressif's QEMU machines (manifest-c3-qemu.json maps it as drivers/ethernet): the emulated OpenCores MAC,
+// started by drivers/native/esp32/sendspin_openeth.c. Same contract (drivers/ethernet.d.ts) as ethernet-moddable.ts (real PHYs through
 // Moddable's ethernet module): `onUp` runs once, when the interface first has an address; the listener and mDNS above
 // it are unchanged. The address is polled: this MAC has no link events worth a message path of its own.
 

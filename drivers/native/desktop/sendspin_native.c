@@ -2,8 +2,10 @@
  * Host functions for drivers/native.ts in Moddable's desktop simulator (lin, mac, win).
  */
 
+#include "xsAll.h"		/* the machine's heap counters (xs_sendspin_memory) */
 #include "xsmc.h"
 #include "xsHost.h"
+#include "sendspin_memory.h"
 
 #if defined(_WIN32)
 	#include <windows.h>
@@ -55,4 +57,10 @@ void xs_sendspin_monotonic_us(xsMachine *the)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	xsmcSetNumber(xsResult, (xsNumberValue)ts.tv_sec * 1000000.0 + (xsNumberValue)(ts.tv_nsec / 1000));
 #endif
+}
+
+/* Memory figures for the log (drivers/memory.ts): no system heap on the desktop (-1), the XS heaps as on a device. */
+void xs_sendspin_memory(xsMachine *the)
+{
+	sendspin_memory_figures(the, -1, -1);
 }

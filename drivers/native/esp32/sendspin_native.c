@@ -6,11 +6,14 @@
  * identity key and PSKs on first boot) only once Wi-Fi is up.
  */
 
+#include "xsAll.h"		/* the machine's heap counters (xs_sendspin_memory) */
 #include "xsmc.h"
 #include "xsHost.h"
+#include "esp_heap_caps.h"
 #include "esp_random.h"
 #include "esp_timer.h"
 #include "sdkconfig.h"
+#include "sendspin_memory.h"
 
 void xs_sendspin_fill_random(xsMachine *the)
 {
@@ -30,4 +33,13 @@ void xs_sendspin_monotonic_us(xsMachine *the)
 void xs_sendspin_chip(xsMachine *the)
 {
 	xsmcSetString(xsResult, CONFIG_IDF_TARGET);
+}
+
+/* Memory figures for the log: [system heap free, its low-water mark, XS chunk bytes in use, chunk bytes allocated,
+   peak chunk bytes, slots in use at the last collection, slots allocated, peak slots]. The system heap is what
+   ESP-IDF's malloc can still give (8-bit capable RAM): Wi-Fi or Ethernet, lwIP, sockets, the audio buffer and the
+   I2S DMA ring all come from it, so it is the figure a board runs out of. */
+void xs_sendspin_memory(xsMachine *the)
+{
+	sendspin_memory_figures(the, (xsNumberValue)heap_caps_get_free_size(MALLOC_CAP_8BIT), (xsNumberValue)heap_caps_get_minimum_free_size(MALLOC_CAP_8BIT));
 }
