@@ -32,6 +32,7 @@
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fmtInt, render } from "./table.js";
 import { buildPlugin, CHIP_DIR, readMarks } from "./insn-count.js";
 
 const CORE_HZ = 160e6; // ESP32-C3
@@ -93,15 +94,7 @@ function pairRun(serial: string, marks: number[]): DeviceRun {
   return run;
 }
 
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
 
-function render(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(rows[0]), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.slice(1).map(line)].join("\n");
-}
 
 /** Prints the table; returns false when a workload has no pair of sections or the known answers failed. */
 function report(run: DeviceRun): boolean {

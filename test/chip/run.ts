@@ -20,6 +20,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { build } from "esbuild";
 import { projectRoot, xsnapPackageDir } from "../xs/engine.js";
+import { fmtInt, render } from "./table.js";
 import { buildPlugin, CHIP_DIR, CHIP_SRC_DIR as SRC_DIR, newer, readMarks, run } from "./insn-count.js";
 
 const GCC = "riscv64-unknown-elf-gcc";
@@ -256,9 +257,6 @@ const CHIPS = [
 ];
 const CPIS = [1, 1.5];
 
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
 
 /** The estimated load: a share of the CPU for streaming units, time per operation for one-shot ones. */
 function load(section: Section, perUnit: number, hz: number, cpi: number): string {
@@ -281,11 +279,6 @@ function topFunctions(r: ChipRun, i: number): string {
     .join("\n");
 }
 
-function render(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(rows[0]), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.slice(1).map(line)].join("\n");
-}
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);
