@@ -96,7 +96,11 @@ function workloads(crypto: CryptoProvider): Workload[] {
     },
     {
       name: `Receive path, one 20 ms chunk: TCP bytes to sink (${short(suite)}, unmask in C)`,
-      // Each prepared chunk is ~3.9 KB of the XS chunk heap until it is played.
+      // A section's k chunks are prepared before it (~3.9 KB each of the XS chunk heap), hence a small k.
+      // Counted per chunk, as in test/bench/cost.bench.ts: the speaker's whole path from one TCP read of a masked
+      // frame to the sink, plus the test doubles' own work (one ManualClock advance, one CountingSink drain). A
+      // clock-sync probe falling due in a section would add the simulated server's answer (bursts are seconds
+      // apart; a section is 20 ms × k of simulated time).
       k: 8,
       prepare(c) {
         // The firmware's buffer (manifest.json's bufferCapacity) and a stream 100 ms ahead of its play time.
