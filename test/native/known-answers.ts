@@ -6,7 +6,7 @@
 // The primitives against their RFC answers, then the two protocols the speaker runs on them against the
 // project's vectors (the same fixtures the parameterised unit tests run against the native backend in
 // `npm run test:native`): the Noise KKpsk2 responder of each served suite (message 2, handshake hash, a
-// transport message each way) and CPace role B (Yb, ISK, Ta accepted, Tb). Host-free: no Moddable global, so
+// transport message each way), CPace role B (Yb, ISK, Ta accepted, Tb) and the dynamic PIN (derive_pin, commit_B). Host-free: no Moddable global, so
 // the project's tsc checks it and any XS runs it.
 
 import { createNativeCrypto } from "../../drivers/crypto/native-crypto.js";
@@ -15,9 +15,11 @@ import type { CryptoProvider, SuiteName } from "../../crypto/provider.js";
 import { NoiseKKpsk2 } from "../../crypto/noise.js";
 import { CPaceResponder } from "../../crypto/cpace.js";
 import { keyPairFromPrivate } from "../../crypto/ids.js";
+import { commitB, derivePin } from "../../crypto/pin.js";
 import { fromHex, toHex } from "../../modules/util/bytes.js";
 import { NOISE_KKPSK2_VECTORS } from "../unit/crypto/fixtures/noise-kkpsk2.js";
 import { CPACE_CASES } from "../unit/crypto/vectors/cpace.js";
+import { COMMIT_B_CASE, DERIVE_PIN_CASES } from "../unit/crypto/vectors/pin.js";
 
 export interface KnownAnswerCounts {
   pass: number;
@@ -65,6 +67,11 @@ export function runNativeKnownAnswers(print: (line: string) => void): KnownAnswe
     if (c.suites.includes(suite)) group(`Noise responder ${suite}`, () => noiseResponder(c, suite, v, check));
   }
   group("CPace role B", () => cpaceRoleB(c, check));
+  group("dynamic PIN", () => {
+    const p = DERIVE_PIN_CASES[DERIVE_PIN_CASES.length - 1];
+    check(`PIN derivation (L=${p.length})`, derivePin(c, fromHex(p.h), fromHex(p.nonceA), fromHex(p.nonceB), p.length), p.pin);
+    check("commit_B", toHex(commitB(c, fromHex(COMMIT_B_CASE.nonceB))), COMMIT_B_CASE.commitB);
+  });
   return counts;
 }
 
