@@ -9,7 +9,8 @@
 //     ROM_DIR       the folder holding esp32c3-rom.bin (QEMU's -L)
 //     FLASH_IMAGE   the app's whole flash (bootloader, partition table, app) as one raw image of the chip's
 //                   flash size, e.g. esptool merge-bin --fill-flash-size 4MB of the mcconfig build's binaries
-//     SECONDS       how long to wait for "# chip-device-done" (default 900)
+//     SECONDS       how long to wait for "# chip-device-done" (default 900); a panic, an XS abort or a reset
+//                   (a second ROM banner) ends the run at once
 //   --parse SERIAL_LOG MARKS_FILE   only pair and print the table of an earlier run (its files are kept in
 //                                   build/chip: device-serial.txt, device-marks.txt)
 //
@@ -38,6 +39,8 @@ import { buildPlugin, CHIP_DIR, readMarks } from "./insn-count.js";
 const CORE_HZ = 160e6; // ESP32-C3
 const CPIS = [1, 1.5];
 const CHUNKS_PER_S = 50; // 20 ms chunks
+/** Serial lines after which the app will not finish: a panic, an abort, a restart. */
+const CRASH = /Guru Meditation|abort\(\) was called|XS abort|Rebooting\.\.\.|^rst:0x(?!1 )/;
 
 interface Section {
   name: string;
@@ -193,6 +196,8 @@ async function main(): Promise<number> {
         pending = pending.slice(nl + 1);
         if (line.startsWith("# chip-") || line.startsWith("not ok")) console.log(line);
         if (line === "# chip-device-done") finish("done");
+        // A crash or reset (ESP-IDF's panic handler, an XS abort, the ROM's banner again): no point in waiting.
+        else if (CRASH.test(line)) setTimeout(() => finish(`the chip stopped: ${line}`), 2000);
       }
     });
     child.stderr.on("data", (d: Buffer) => process.stderr.write(d));
