@@ -8,15 +8,10 @@
 // valgrind); times from this machine. The ESP32 estimates convert x86-64 instructions to Xtensa cycles with the
 // factors below (stated in the notes under each table).
 
-import { CPaceInitiator, CPaceResponder, cpaceSid } from "../../crypto/cpace.js";
-import { generateKeyPair, pskId, SENTINEL_PSK } from "../../crypto/ids.js";
-import { pinPrs } from "../../crypto/pin.js";
 import type { CryptoProvider, SuiteName } from "../../crypto/provider.js";
-import { InitiatorHandshake, ResponderHandshake } from "../../modules/channel/handshake.js";
-import { concatBytes } from "../../modules/util/bytes.js";
-import { utf8Encode } from "../../modules/util/utf8.js";
 import type { CryptoBackend } from "../support/backends.js";
 import { SeededRandom } from "../support/random.js";
+import { cpaceRoleBWork, noiseResponderWork } from "../support/handshake-work.js";
 import { CHUNK_PCM_BYTES, ReceivePath } from "../support/receive-path.js";
 import type { Bench, BenchContext, Engine } from "./context.js";
 
@@ -127,35 +122,10 @@ function handshakeTable(ctx: BenchContext): void {
     const crypto = backend.create(new SeededRandom(1));
     const suite = crypto.suites[0];
     const native = backend.name !== "portable";
-    const server = generateKeyPair(crypto), speaker = generateKeyPair(crypto);
-    const prologue = concatBytes(utf8Encode('{"type":"client/init"}'), utf8Encode('{"type":"server/init"}'));
     const runs = ctx.counting ? 1 : native ? 20 : 3;
-    // Message 1 from fresh initiators, prepared outside the measurement.
-    const m1s: unknown[] = [];
-    for (let i = 0; i <= runs; i++) m1s.push(new InitiatorHandshake({ crypto, suite, s: server, rs: speaker.publicKey, prologue, psk: SENTINEL_PSK }).message1().payload);
-    let m = 0;
-    const respond = () => {
-      const hs = new ResponderHandshake({ crypto, suite, s: speaker, rs: server.publicKey, prologue });
-      if (hs.readMessage1(m1s[m++]) !== pskId(crypto, SENTINEL_PSK)) throw new Error("bench: message 1 refused");
-      const { keys } = hs.respond(SENTINEL_PSK);
-      keys.send.dispose();
-      keys.recv.dispose();
-    };
-    // CPace role B with a fixed scalar (the same work as a random one), so one initiator run gives a valid Ta.
-    const sid = cpaceSid(new SeededRandom(3).bytes(32));
-    const prs = pinPrs("12345678");
-    const scalar = new SeededRandom(4).bytes(32);
-    const a = new CPaceInitiator(crypto, { prs, sid });
-    const ya = a.start();
-    const yb = new CPaceResponder(crypto, { prs, sid, scalar }).respond(ya);
-    if (!yb || !a.receive(yb)) throw new Error("bench: CPace failed");
-    const ta = a.initiatorTag();
-    const cpace = () => {
-      const b = new CPaceResponder(crypto, { prs, sid, scalar });
-      if (!b.respond(ya) || !b.verifyInitiatorTag(ta)) throw new Error("bench: CPace role B failed");
-      b.responderTag();
-      b.dispose();
-    };
+    // Message 1 from fresh initiators and CPace role A's part, prepared outside the measurement (test/support/handshake-work.ts).
+    const respond = noiseResponderWork(crypto, suite, runs + 1);
+    const cpace = cpaceRoleBWork(crypto);
     respond(); // warm-up
     cpace();
     const cHs = ctx.count(`handshake ${backend.name}`, respond);
@@ -166,7 +136,6 @@ function handshakeTable(ctx: BenchContext): void {
       for (let i = 0; i < runs; i++) fn();
       return (ctx.now() - t0) / runs;
     };
-    m = 1;
     const msHs = time(respond);
     const msCp = time(cpace);
     const rows: [string, number, number | undefined][] = [

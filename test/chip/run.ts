@@ -16,13 +16,13 @@
 // byte where the device does a memcpy.
 
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { build } from "esbuild";
 import { projectRoot, xsnapPackageDir } from "../xs/engine.js";
+import { fmtInt, render } from "./table.js";
+import { buildPlugin, CHIP_DIR, CHIP_SRC_DIR as SRC_DIR, newer, readMarks, run } from "./insn-count.js";
 
-const CHIP_DIR = join(projectRoot, "build", "chip");
-const SRC_DIR = join(projectRoot, "test", "chip");
 const GCC = "riscv64-unknown-elf-gcc";
 const NM = "riscv64-unknown-elf-nm";
 const QEMU = "qemu-system-riscv32";
@@ -74,24 +74,6 @@ function ensureTools(): void {
   const r = spawnSync("apt-get", ["install", "-y", "-qq", ...missing], { stdio: ["ignore", "ignore", "inherit"], env });
   missing = missingTools();
   if (r.status !== 0 || missing.length) throw new Error(`bench:chip: could not install ${missing.join(", ")} (apt-get install ${DEBIAN_PACKAGES.join(" ")})`);
-}
-
-function run(cmd: string, args: string[], cwd?: string): void {
-  const r = spawnSync(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}\n${r.stdout}${r.stderr}`);
-}
-
-function newer(target: string, sources: string[]): boolean {
-  if (!existsSync(target)) return true;
-  const t = statSync(target).mtimeMs;
-  return sources.some((s) => statSync(s).mtimeMs > t);
-}
-
-function buildPlugin(): string {
-  const src = join(SRC_DIR, "plugin", "insn-count.c");
-  const out = join(CHIP_DIR, "insn-count.so");
-  if (newer(out, [src])) run("gcc", ["-shared", "-fPIC", "-O2", "-Wall", "-o", out, src]);
-  return out;
 }
 
 /** Compile one C file when its object is older than it or than the flags (two at a time: 2 cores). */
@@ -239,14 +221,7 @@ function runQemu(elf: string, plugin: string, symbols: string | null): Promise<C
     child.on("close", (code) => {
       const out = existsSync(consoleFile) ? readFileSync(consoleFile, "utf8") : "";
       if (code !== 0) return reject(new Error(`chip: the emulated run failed (exit ${code})\n${out}${err}`));
-      const marks: number[] = [];
-      const breakdowns: string[][] = [];
-      for (const line of readFileSync(marksFile, "utf8").split("\n")) {
-        if (line.startsWith("mark ")) {
-          marks.push(Number(line.slice(5)));
-          breakdowns.push([]);
-        } else if (line.startsWith("fn ") && breakdowns.length) breakdowns[breakdowns.length - 1].push(line.slice(3));
-      }
+      const { marks, breakdowns } = readMarks(marksFile);
       try {
         resolve(parseRun(out.split("\n"), marks, breakdowns));
       } catch (e) {
@@ -282,9 +257,6 @@ const CHIPS = [
 ];
 const CPIS = [1, 1.5];
 
-function fmtInt(n: number): string {
-  return Math.round(n).toLocaleString("en-US");
-}
 
 /** The estimated load: a share of the CPU for streaming units, time per operation for one-shot ones. */
 function load(section: Section, perUnit: number, hz: number, cpi: number): string {
@@ -307,11 +279,6 @@ function topFunctions(r: ChipRun, i: number): string {
     .join("\n");
 }
 
-function render(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => "| " + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(" | ") + " |";
-  return [line(rows[0]), "|" + widths.map((w, i) => (i === 0 ? "-".repeat(w + 2) : "-".repeat(w + 1) + ":")).join("|") + "|", ...rows.slice(1).map(line)].join("\n");
-}
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

@@ -46,6 +46,8 @@ export interface ReceivePathOptions {
   bufferCapacity?: number;
   /** The WebSocket server's unmasking (the native one on the device); default JavaScript. */
   unmask?: Unmasker;
+  /** Distinct 20 ms PCM chunks the server cycles through (default 8); fewer keep a small device's heap free. */
+  pcmPatterns?: number;
   /** Called once the simulated server's objects exist and before any of the speaker's (memory baselines). */
   beforeSpeaker?: () => void;
 }
@@ -92,7 +94,8 @@ export class ReceivePath {
     const serverKeys = init.readMessage2(message.payload);
     if (!serverKeys) throw new Error("receive path: handshake message 2 refused");
     this.serverChannel = new SecureChannel(serverKeys, { maxMessageBytes: 1 << 20 });
-    for (let i = 0; i < 8; i++) {
+    const patterns = o.pcmPatterns ?? 8;
+    for (let i = 0; i < patterns; i++) {
       const p = new Uint8Array(CHUNK_PCM_BYTES);
       for (let j = 0; j < p.length; j++) p[j] = (i * 31 + j * 7) & 255;
       this.pcm.push(p);
@@ -121,6 +124,8 @@ export class ReceivePath {
       maxConnections: 1,
       clock: this.clock,
       unmask: o.unmask,
+      // The accept key as the speaker makes it (modules/speaker.ts): through the provider's SHA-1 where it has one.
+      sha1: crypto.sha1 ? (data) => crypto.sha1!(data) : undefined,
       onConnection: (c) => {
         this.ws = c;
         this.speakerChannel = new SecureChannel(speakerKeys, { maxMessageBytes: 1 << 20 });
@@ -192,7 +197,7 @@ export class ReceivePath {
   /** The wire bytes of the next audio chunk (sealed, then framed as a masked client frame). */
   private nextChunkWire(): Uint8Array {
     const body = this.body;
-    body.set(this.pcm[this.chunkIndex & 7], 8);
+    body.set(this.pcm[this.chunkIndex % this.pcm.length], 8);
     writeAudioChunkTimestamp(body, 0, this.nextTs);
     this.nextTs += CHUNK_US;
     this.chunkIndex++;

@@ -1,11 +1,16 @@
 /*
- * Exact executed-instruction counter for the chip runner: a QEMU TCG plugin (plugin API version 1, the
+ * Exact executed-instruction counter for the chip runners: a QEMU TCG plugin (plugin API version 1, the
  * one Debian 12's QEMU 7.2 implements; no Debian package ships qemu-plugin.h, so the few declarations
- * this plugin uses are written out below, with the signatures of that API version).
+ * this plugin uses are written out below, with the signatures of that API version). Checked against QEMU
+ * 8.1.3's include/qemu/qemu-plugin.h (the version of the ESP32-C3 emulator test/chip/device-run.ts uses, a
+ * fork of Espressif's QEMU): QEMU_PLUGIN_VERSION is still 1, and qemu_info_t, the two enums and the nine
+ * functions below are declared there exactly as here.
  *
  * Counting: every translation block adds its instruction count inline when it is entered. A block that
  * leaves early (a trap) would over-count its tail, which bare-metal code without interrupts does not do
- * except at semihosting calls (outside the measured sections).
+ * except at semihosting calls (outside the measured sections). Under an RTOS (the ESP32-C3 app), TCG
+ * takes interrupts between blocks, and what the handlers and any task switched to execute is counted
+ * too: a count between two marks is everything the core executed in between.
  *
  * Marks: the guest executes `slti x0, x0, 0x5a5` (a HINT no compiler emits) where it wants a snapshot.
  * The plugin finds that encoding at translation time and, when it executes, records the exact count:
