@@ -39,6 +39,7 @@ void xs_sendspin_openeth_start(xsMachine *the)
 	eth_mac_config_t macConfig = ETH_MAC_DEFAULT_CONFIG();
 	eth_phy_config_t phyConfig = ETH_PHY_DEFAULT_CONFIG();
 	phyConfig.autonego_timeout_ms = 100;	// the model's link is up at once
+	phyConfig.reset_gpio_num = -1;	// no reset line (the default, GPIO 5, is the C3 profile's I2S word clock)
 	esp_eth_mac_t *mac = esp_eth_mac_new_openeth(&macConfig);
 	esp_eth_phy_t *phy = esp_eth_phy_new_generic(&phyConfig);
 	if (!netif || !mac || !phy) return;

@@ -9,7 +9,7 @@
 //   # chip-mark begin|end n=N NAME       one per mark, printed before the mark executes (both lines of a section
 //                                        before its first mark: a print inside a section would be counted)
 //   # chip-time n=N us=T NAME            after a section: its elapsed time on the monotonic clock
-//   # chip-memory WHEN: live chunks=USED/SIZE slots=USED/SIZE system-free=B system-lowest-free=B
+//   # chip-memory WHEN: the firmware's memory line (drivers/memory.ts)
 //   # chip-error …                       a workload failed (the run goes on with the next one)
 //   # chip-device-done
 //
@@ -41,8 +41,8 @@ export interface ChipHost {
   nowUs(): number;
   /** A full garbage collection. */
   gc(): void;
-  /** Fills out[0..5]: XS chunks used/size, XS slots used/size (bytes), system heap free/lowest free (-1: none). */
-  memory(out: number[]): void;
+  /** The firmware's memory line (drivers/memory.ts): system heap free and lowest, XS chunks and slots. */
+  memory(): string;
   /** What the app runs on: ESP-IDF's target name or "desktop". */
   platform(): string;
   /** Calls `cb` after `ms` milliseconds (the host's timer). */
@@ -122,12 +122,10 @@ function workloads(crypto: CryptoProvider): Workload[] {
 }
 
 export function runChipDevice(host: ChipHost): void {
-  const mem: number[] = [0, 0, 0, 0, 0, 0];
   const memory = (when: string): void => {
     host.gc();
-    host.memory(mem);
     // After a full collection: what is live (XS fills a heap before it collects).
-    host.print(`# chip-memory ${when}: live chunks=${mem[0]}/${mem[1]} slots=${mem[2]}/${mem[3]} system-free=${mem[4]} system-lowest-free=${mem[5]}`);
+    host.print(`# chip-memory ${when}: ${host.memory()}`);
   };
   host.print(`# chip-device-start platform=${host.platform()}`);
   memory("start");
