@@ -41,7 +41,7 @@
 // the only traffic is the forwarded port on loopback. The console is read as plain text or as xsbug's XML (a
 // debug build), test/support/serial-console.ts. docs/esp32.md: Pairing and streaming over the emulated Ethernet.
 
-import { copyFileSync, mkdtempSync, openSync, closeSync, readSync, writeSync, writeFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { projectRoot } from "../xs/engine.js";
@@ -49,6 +49,7 @@ import { AudioSender, ReferenceServer, pairWithDynamicPin, pairWithPairingPsk, p
 import { frameIdSignal } from "../support/frame-id-signal.js";
 import { LineProcess } from "../support/line-process.js";
 import { SerialConsole } from "../support/serial-console.js";
+import { eraseStorePartition } from "./flash-image.js";
 import { Mcsim, buildDeviceProfile, deviceProfileSo, mcsimScratch, moddableTools } from "../native/mcsim.js";
 
 interface Options {
@@ -254,34 +255,6 @@ function eventLine(line: string): string | undefined {
   if (e.event === "pin") return `out-channel: PIN ${String(e.pin)}`;
   if (e.event === "audio_out") return undefined; // the output's timeline, per block: not a log line
   return `event ${line}`;
-}
-
-// ------------------------------------------------------------------ the flash image
-
-/**
- * Erases (0xFF) the partition labelled `pairing` in an ESP32 flash image, found in its partition table (at
- * 0x8000: 32-byte entries, magic AA 50, type, subtype, offset, size, 16-byte label). Says what it did.
- */
-export function eraseStorePartition(image: string): string {
-  const fd = openSync(image, "r+");
-  try {
-    const table = Buffer.alloc(0xc00);
-    readSync(fd, table, 0, table.length, 0x8000);
-    const found: string[] = [];
-    for (let off = 0; off + 32 <= table.length; off += 32) {
-      if (table[off] !== 0xaa || table[off + 1] !== 0x50) break;
-      const start = table.readUInt32LE(off + 4), size = table.readUInt32LE(off + 8);
-      const label = table.subarray(off + 12, off + 28).toString("latin1").replace(/\0.*$/s, "");
-      found.push(`${label}@0x${start.toString(16)}+0x${size.toString(16)}`);
-      if (label === "pairing") {
-        writeSync(fd, Buffer.alloc(size, 0xff), 0, size, start);
-        return `--fresh-store: erased the pairing partition (0x${start.toString(16)}, ${size} bytes) of the image booted`;
-      }
-    }
-    throw new Error(`no "pairing" partition in the image's partition table (${found.join(", ") || "no table at 0x8000"})`);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 // ------------------------------------------------------------------ the session
