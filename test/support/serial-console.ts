@@ -16,13 +16,8 @@ export class PlainLines implements LineDecoder {
   private pending = "";
 
   push(text: string): string[] {
-    this.pending += text;
     const out: string[] = [];
-    let nl: number;
-    while ((nl = this.pending.indexOf("\n")) >= 0) {
-      pushLine(out, this.pending.slice(0, nl));
-      this.pending = this.pending.slice(nl + 1);
-    }
+    this.pending = takeLines(this.pending + text, out);
     return out;
   }
 
@@ -88,12 +83,7 @@ export class SerialConsole implements LineDecoder {
         pushLine(out, `xsbug break: ${decodeXml(m[2])}`);
         continue;
       }
-      this.logText += decodeXml(m[1]);
-      let nl: number;
-      while ((nl = this.logText.indexOf("\n")) >= 0) {
-        pushLine(out, this.logText.slice(0, nl));
-        this.logText = this.logText.slice(nl + 1);
-      }
+      this.logText = takeLines(this.logText + decodeXml(m[1]), out);
     }
   }
 }
@@ -109,6 +99,14 @@ export function decodeXml(s: string): string {
     const code = e[1] === "x" || e[1] === "X" ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
     return code >= 0 && code <= 0x10ffff ? String.fromCodePoint(code) : all;
   });
+}
+
+/** Pushes the complete lines of `text` to `out`; returns what follows the last newline. */
+function takeLines(text: string, out: string[]): string {
+  const nl = text.lastIndexOf("\n");
+  if (nl < 0) return text;
+  for (const l of text.slice(0, nl).split("\n")) pushLine(out, l);
+  return text.slice(nl + 1);
 }
 
 /** A line without its CR and terminal colour codes; empty ones are dropped. */
