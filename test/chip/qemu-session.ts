@@ -125,6 +125,8 @@ const FORMATTED = /storage: .*formatted/;
 const STREAM_END = /player: stream end: (\d+) chunks accepted, (\d+) dropped late, (\d+) cleared, (\d+) still queued; (\d+) rejected \(([^)]*)\); (\d+) underruns/;
 /** Lines about the chip, its memory and its boot, worth quoting (ESP-IDF's boot log and the firmware's). */
 const BOOT_NOTE = /ESP-ROM|chip|heap|free|memory|cpu_start|app_init|boot:|main:|ethernet|eth ip|storage:|speaker:|crypto|suite|error|warn|abort|panic|xsbug break/i;
+/** main.ts (device builds): `memory: [heap free F B (low L B), ]XS chunks C of A B (peak P), slots S of T (peak Q)`. */
+const MEMORY = /memory: (?:heap free (\d+) B \(low (\d+) B\), )?XS chunks (\d+) of (\d+) B \(peak (\d+)\), slots (\d+) of (\d+) \(peak (\d+)\)/;
 /** Periodic noise of Moddable's simulator. */
 const NOISE = /^instruments|^\s*$/;
 
@@ -294,6 +296,23 @@ function quote(p: LineProcess, from: number, t0: number, max = 200): void {
   }
 }
 
+/** The memory lines since `from` in a few figures: the first (after boot), the lowest system heap, the peaks. */
+function memorySummary(p: LineProcess, from: number, what: string): void {
+  const m = p.lines.slice(from).map((l) => MEMORY.exec(l)).filter((x) => x !== null);
+  if (m.length === 0) {
+    console.log(`# memory (${what}): no memory line`);
+    return;
+  }
+  const heaps = m.filter((x) => x[1] !== undefined);
+  const low = heaps.length ? Math.min(...heaps.map((x) => Number(x[2]))) : undefined;
+  const last = m[m.length - 1];
+  console.log(
+    `# memory (${what}, ${m.length} lines): first "${m[0][0]}"; ` +
+      (low === undefined ? "no system heap figure (desktop); " : `system heap free lowest ${Math.min(...heaps.map((x) => Number(x[1])))} B, low-water mark ${low} B; `) +
+      `XS chunks peak ${last[5]} of ${last[4]} B, slots peak ${last[8]} of ${last[7]}`,
+  );
+}
+
 function trustOf(c: ServerConnection): string {
   return String(c.clientHello?.trust_level ?? "?");
 }
@@ -363,6 +382,7 @@ async function session(o: Options, target: Target, scratch: string): Promise<boo
     }
     await sleep(500);
     quote(running, from, t0);
+    memorySummary(running, 0, "boot 1, boot and pairings");
     await target.quit(running);
     running = undefined;
 
@@ -423,6 +443,7 @@ async function session(o: Options, target: Target, scratch: string): Promise<boo
       );
     }
     check(c.violations.length === 0 && c.errors.length === 0, "no spec violation or transport error seen by the server");
+    memorySummary(running, 0, "boot 2, boot to the end of the stream");
     await sleep(300);
     await target.quit(running);
     running = undefined;
