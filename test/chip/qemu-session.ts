@@ -313,6 +313,24 @@ function memorySummary(p: LineProcess, from: number, what: string): void {
   );
 }
 
+/**
+ * Moddable's instrumented builds print `instruments key: A,B,...` once, then `instruments: a,b,...` every second:
+ * the lowest system bytes free and the highest XS use over the lines since `from`.
+ */
+function instrumentsSummary(p: LineProcess, from: number, what: string): void {
+  const keyLine = p.lines.find((l) => l.startsWith("instruments key: "));
+  const rows = p.lines.slice(from).filter((l) => /^instruments: [\d,]+$/.test(l)).map((l) => l.slice(13).split(",").map(Number));
+  if (!keyLine || rows.length === 0) return;
+  const keys = keyLine.slice(17).split(",");
+  const col = (k: string) => rows.map((r) => r[keys.indexOf(k)]).filter((v) => Number.isFinite(v));
+  const min = (k: string) => (col(k).length ? String(Math.min(...col(k))) : "n/a");
+  const max = (k: string) => (col(k).length ? String(Math.max(...col(k))) : "n/a");
+  console.log(
+    `# instruments (${what}, ${rows.length} samples; XS figures are bytes in use, garbage included): system bytes free lowest ${min("System bytes free")}; XS chunk used highest ${max("Chunk used")} of ${max("Chunk available")}, ` +
+      `slot used highest ${max("Slot used")} of ${max("Slot available")}, stack used highest ${max("Stack used")} of ${max("Stack available")}; garbage collections ${max("Garbage collections")}`,
+  );
+}
+
 function trustOf(c: ServerConnection): string {
   return String(c.clientHello?.trust_level ?? "?");
 }
@@ -383,6 +401,7 @@ async function session(o: Options, target: Target, scratch: string): Promise<boo
     await sleep(500);
     quote(running, from, t0);
     memorySummary(running, 0, "boot 1, boot and pairings");
+    instrumentsSummary(running, 0, "boot 1");
     await target.quit(running);
     running = undefined;
 
@@ -444,6 +463,8 @@ async function session(o: Options, target: Target, scratch: string): Promise<boo
     }
     check(c.violations.length === 0 && c.errors.length === 0, "no spec violation or transport error seen by the server");
     memorySummary(running, 0, "boot 2, boot to the end of the stream");
+    instrumentsSummary(running, 0, "boot 2");
+    instrumentsSummary(running, streamFrom, "during the stream");
     await sleep(300);
     await target.quit(running);
     running = undefined;
