@@ -488,12 +488,14 @@ async function session(o: Options, target: Target, scratch: string): Promise<boo
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const scratch = mkdtempSync(join(tmpdir(), "qemu-session-"));
-  let target: Target | undefined;
+  let target: Target;
   let ok = false;
   try {
     target = o.target === "qemu" ? new QemuTarget(o, scratch) : o.target === "mcsim" ? new McsimTarget(o, scratch) : new NodeSimTarget(o, scratch);
     console.log(`# ${target.what}; host port ${o.port} on 127.0.0.1; ${o.seconds} s stream`);
     ok = await session(o, target, scratch);
+  } catch (e) {
+    console.log(`not ok qemu-session: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     if (o.keep || !ok) console.log(`# consoles and image kept in ${scratch}`);
     else rmSync(scratch, { recursive: true, force: true });
