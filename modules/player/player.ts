@@ -109,6 +109,12 @@ export class Player {
   /** Longest arrival gap that caused an underrun, held for STALL_HOLD_US (a stall tends to recur). */
   private stallUs = 0;
   private stallAtUs = 0;
+  /**
+   * The counters as they were when the stream in progress started, and the chunks its stream/clears
+   * dropped: the stream-end line reports the difference (a test or an operator reads there whether every
+   * chunk of a stream was taken). Written at stream start and clear only, never per chunk.
+   */
+  private readonly streamBase = { accepted: 0, late: 0, overflow: 0, malformed: 0, lateAtOutput: 0, underruns: 0, cleared: 0 };
 
   constructor(
     private readonly host: PlayerHost,
@@ -189,6 +195,7 @@ export class Player {
   /** Role removed, connection quiesced or closed: stop output, drop buffers, cancel timers. */
   deactivate(): void {
     if (!this.active) return;
+    if (this.streamPlan) this.logStreamEnd();
     this.active = false;
     this.clockSync.stop();
     this.scheduler.close();
@@ -212,7 +219,10 @@ export class Player {
       case MSG_STREAM_CLEAR: {
         const p = addressesPlayer(payload);
         if (p === undefined) this.host.log.log("warn", "player: malformed stream/clear ignored");
-        else if (p && this.streamPlan) this.scheduler.clear("clear");
+        else if (p && this.streamPlan) {
+          this.streamBase.cleared += this.queue.count;
+          this.scheduler.clear("clear");
+        }
         return;
       }
       case MSG_STREAM_END: {
@@ -320,6 +330,7 @@ export class Player {
       if (this.formats.length > 0 && this.revision === "baseline") this.requestFormat(this.formats[0]);
       return;
     }
+    if (!this.streamPlan) this.markStreamStart();
     this.streamGen = this.scheduler.setFormat(plan);
     this.streamPlan = plan;
     this.streamFrameUs = 1_000_000 / plan.input.sampleRate;
@@ -327,8 +338,37 @@ export class Player {
   }
 
   private endStream(): void {
+    if (this.streamPlan) this.logStreamEnd();
     this.streamPlan = undefined;
     this.scheduler.clear("start");
+  }
+
+  private markStreamStart(): void {
+    const b = this.streamBase, c = this.counters, r = c.rejected, s = this.scheduler.stats;
+    b.accepted = c.accepted;
+    b.late = r.late;
+    b.overflow = r.overflow;
+    b.malformed = r.malformed;
+    b.lateAtOutput = s.lateChunks;
+    b.underruns = s.underruns;
+    b.cleared = 0;
+  }
+
+  /**
+   * One line per stream, at its end (stream/end, or the role or connection gone): chunks accepted, of
+   * them dropped late at the output, dropped by stream/clear and still queued (not played to their end); chunks
+   * refused on arrival by reason; underruns. Every chunk of a stream was taken and played when the
+   * accepted count is the number sent and every other figure is 0.
+   */
+  private logStreamEnd(): void {
+    const b = this.streamBase, c = this.counters, r = c.rejected, s = this.scheduler.stats;
+    const late = r.late - b.late, overflow = r.overflow - b.overflow, malformed = r.malformed - b.malformed;
+    this.host.log.log(
+      "info",
+      `player: stream end: ${c.accepted - b.accepted} chunks accepted, ${s.lateChunks - b.lateAtOutput} dropped late, ${b.cleared} cleared, ` +
+        `${this.queue.count} still queued; ${late + overflow + malformed} rejected (late ${late}, overflow ${overflow}, malformed ${malformed}); ` +
+        `${s.underruns - b.underruns} underruns`,
+    );
   }
 
   private onCommand(payload: unknown): void {

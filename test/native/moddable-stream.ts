@@ -16,12 +16,12 @@
 //     --no-build         reuse the last build
 // Needs: $MODDABLE with its lin tools built, Debian's libmbedtls-dev, xvfb-run. docs/moddable-checks.md.
 
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { projectRoot } from "../xs/engine.js";
 import { AudioSender, ReferenceServer, pairWithPairingPsk, pairingPskFromToken } from "../reference/index.js";
 import { countOutput, frameIdSignal, type OutputCount } from "../support/frame-id-signal.js";
+import { Mcsim, buildDeviceProfile, deviceProfileSo, mcsimScratch, moddableTools } from "./mcsim.js";
 
 const RATE = 48000;
 /** The reference server's default chunk: 20 ms. */
@@ -49,103 +49,24 @@ function parseArgs(argv: string[]): Options {
   return o;
 }
 
-/** mcsim under xvfb-run; its standard output line by line, its pid for signals. */
-class Mcsim {
-  readonly lines: string[] = [];
-  pid = 0;
-  private readonly child: ChildProcess;
-  private waiters: (() => void)[] = [];
-  readonly exited: Promise<void>;
-
-  constructor(so: string, cwd: string, env: NodeJS.ProcessEnv, nice: number) {
-    // The shell prints mcsim's pid (stdbuf execs it), so that the stalls stop mcsim itself, not xvfb-run.
-    const script = 'stdbuf -oL mcsim "$0" & echo "mcsim-pid $!"; wait $!';
-    this.child = spawn("nice", ["-n", String(nice), "xvfb-run", "-a", "sh", "-c", script, so], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let pending = "";
-    const take = (d: Buffer) => {
-      pending += d.toString("utf8");
-      let nl: number;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        const m = /^mcsim-pid (\d+)$/.exec(line);
-        if (m) this.pid = Number(m[1]);
-        else this.lines.push(line);
-        for (const w of this.waiters.splice(0)) w();
-      }
-    };
-    this.child.stdout?.on("data", take);
-    this.child.stderr?.on("data", take);
-    this.exited = new Promise((resolve) => this.child.on("close", () => resolve()));
-  }
-
-  async waitFor(re: RegExp, ms: number): Promise<RegExpExecArray> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      for (const l of this.lines) {
-        const m = re.exec(l);
-        if (m) return m;
-      }
-      if (Date.now() > deadline) throw new Error(`mcsim: no line matching ${re} within ${ms} ms`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
-  }
-
-  signal(sig: NodeJS.Signals): void {
-    try {
-      if (this.pid) process.kill(this.pid, sig);
-    } catch {
-      this.pid = 0; // gone already
-    }
-  }
-
-  async stop(): Promise<void> {
-    this.signal("SIGCONT");
-    this.signal("SIGTERM");
-    const hard = setTimeout(() => this.child.kill("SIGKILL"), 10_000);
-    await this.exited;
-    clearTimeout(hard);
-  }
-}
-
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function main(): Promise<number> {
-  const moddable = process.env.MODDABLE;
-  if (!moddable || !existsSync(join(moddable, "build", "bin", "lin", "release", "mcconfig"))) {
+  const tools = moddableTools();
+  if (!tools) {
     console.log("# moddable stream check skipped: set MODDABLE to a Moddable SDK with its lin tools built");
     return 0;
   }
   const o = parseArgs(process.argv.slice(2));
-  const bin = join(moddable, "build", "bin", "lin", "release");
   const out = join(projectRoot, "build", "native", "moddable-device");
-  const env = { ...process.env, PATH: `${join(projectRoot, "node_modules", ".bin")}:${bin}:${process.env.PATH}` };
-  const so = join(out, "bin", "lin", "mc", "debug", "sendspin-speaker", "mc.so");
-  if (o.build) {
-    console.log(`# mcconfig -d -m -p lin -t build port=${o.port} (no-PSRAM profile, native crypto backend)`);
-    mkdirSync(out, { recursive: true });
-    const b = spawnSync("mcconfig", ["-d", "-m", "-p", "lin", "-t", "build", "-o", out, `port=${o.port}`], { cwd: join(projectRoot, "test", "native", "moddable-device"), env, stdio: ["ignore", "ignore", "inherit"] });
-    if (b.status !== 0 || !existsSync(so)) {
-      console.log("not ok the Moddable build failed");
-      return 1;
-    }
+  const so = deviceProfileSo(out);
+  if (o.build && !buildDeviceProfile(tools, out, [`port=${o.port}`])) {
+    console.log("not ok the Moddable build failed");
+    return 1;
   }
-
-  // A scratch directory: mcsim's working directory (the pairing partition's image file), its XDG_CONFIG_HOME
-  // (mcsim copies the app there), and HOME with the asoundrc that picks the output.
   const run = join(out, "run");
-  rmSync(run, { recursive: true, force: true });
-  mkdirSync(join(run, "xdg"), { recursive: true });
   const captured = join(run, "tap.raw");
-  // A card that does not exist: opening the output fails in the driver's thread, as on a host without sound.
-  writeFileSync(join(run, ".asoundrc"), "pcm.!default { type hw card 63 }\n");
-  const simEnv: NodeJS.ProcessEnv = { ...env, HOME: run, XDG_CONFIG_HOME: join(run, "xdg"), SENDSPIN_PCM_TAP: captured };
+  const simEnv = mcsimScratch(tools, run, { SENDSPIN_PCM_TAP: captured });
   const sim = new Mcsim(so, run, simEnv, o.nice);
   let server: ReferenceServer | undefined;
   try {

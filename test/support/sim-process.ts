@@ -8,16 +8,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { projectRoot } from "../xs/engine.js";
+import { WatchedList } from "./watched-list.js";
 
 export type SimEvent = { event: string; [k: string]: unknown };
 
 /** `node build/sim/main.js --no-mdns --events --port 0 --flash DIR/flash.bin ...` (what `npm start` runs). */
 export class SimProcess {
-  readonly events: SimEvent[] = [];
+  private readonly watched = new WatchedList<SimEvent>();
+  readonly events: SimEvent[] = this.watched.items;
   readonly stderr: string[] = [];
   readonly flashFile: string;
   readonly exited: Promise<number | null>;
-  private waiters: (() => void)[] = [];
   /** The process itself (the playout bench stops and continues it to make stalls). */
   readonly child: ChildProcessWithoutNullStreams;
 
@@ -29,8 +30,7 @@ export class SimProcess {
       stdio: ["pipe", "pipe", "pipe"],
     });
     createInterface({ input: this.child.stdout }).on("line", (line) => {
-      this.events.push(JSON.parse(line) as SimEvent); // anything else on stdout breaks the contract
-      for (const w of this.waiters.splice(0)) w();
+      this.watched.push(JSON.parse(line) as SimEvent); // anything else on stdout breaks the contract
     });
     // read standard error line by line (a full pipe would stall the simulator); keep the tail only
     createInterface({ input: this.child.stderr }).on("line", (line) => {
@@ -42,18 +42,8 @@ export class SimProcess {
 
   /** The first event after index `from` matching `pred` (waits up to `ms`). */
   async next(pred: (e: SimEvent) => boolean, from = 0, ms = 15_000): Promise<SimEvent> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      for (let i = from; i < this.events.length; i++) if (pred(this.events[i])) return this.events[i];
-      if (Date.now() > deadline) throw new Error(`no matching event; got ${JSON.stringify(this.events.slice(-20).map((e) => e.event))}\n${this.stderr.slice(-20).join("\n")}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 200);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+    const failure = () => new Error(`no matching event; got ${JSON.stringify(this.events.slice(-20).map((e) => e.event))}\n${this.stderr.slice(-20).join("\n")}`);
+    return this.events[await this.watched.next(pred, from, ms, failure)];
   }
 
   send(command: string): void {

@@ -150,6 +150,46 @@ describe("player", () => {
     assert.ok(sim.log.some((l) => l.includes("malformed")));
   });
 
+  test("one line per stream at its end counts that stream's chunks: accepted, dropped late, cleared, still queued, rejected by reason, underruns", () => {
+    const sim = synced({ bufferCapacity: 3840 * 8 });
+    const p = sim.player;
+    const ends = () => sim.log.filter((l) => l.includes("stream end"));
+    p.onAudioChunk(chunk(Math.round(sim.serverNow() + 200_000))); // before any stream: not this stream's
+    p.onMessage("stream/start", { server_transmitted: 1, player: PCM48 });
+    const t0 = Math.round(sim.serverNow() + 400_000);
+    for (let i = 0; i < 10; i++) p.onAudioChunk(chunk(t0 + i * 20_000)); // 8 fit, 2 over capacity
+    p.onAudioChunk(new Uint8Array(8)); // malformed
+    p.onAudioChunk(chunk(Math.round(sim.serverNow() - 100_000))); // late on arrival
+    p.onMessage("stream/start", { server_transmitted: 2, player: PCM48 }); // same format: the same stream goes on
+    assert.deepEqual(ends(), []);
+    p.onMessage("stream/end", { server_transmitted: 3 });
+    assert.deepEqual(ends(), ["info: player: stream end: 8 chunks accepted, 0 dropped late, 0 cleared, 8 still queued; 4 rejected (late 1, overflow 2, malformed 1); 0 underruns"]);
+
+    // A second stream: its own figures. 5 chunks play out and the output runs dry (an underrun once the same
+    // stream's data comes again), a stream/clear drops 3 queued ones, one more arrives after the others' time
+    // (accepted while its end is ahead of what plays, dropped at the output).
+    p.onMessage("stream/start", { server_transmitted: 4, player: PCM48 });
+    const t1 = Math.round(sim.serverNow() + 200_000);
+    for (let i = 0; i < 5; i++) assert.equal(p.onAudioChunk(chunk(t1 + i * 20_000)), true);
+    sim.runMs(400); // all five played
+    assert.equal(p.queue.count, 0);
+    const t2 = Math.round(sim.serverNow() + 300_000);
+    for (let i = 0; i < 3; i++) assert.equal(p.onAudioChunk(chunk(t2 + i * 20_000)), true);
+    p.onMessage("stream/clear", { server_transmitted: 5 });
+    const t3 = Math.round(sim.serverNow() + 100_000);
+    for (let i = 0; i < 4; i++) assert.equal(p.onAudioChunk(chunk(t3 + i * 20_000)), true);
+    assert.equal(p.onAudioChunk(chunk(t3 + 10_000)), true, "its end is ahead of the play position");
+    sim.runMs(500);
+    assert.equal(p.scheduler.stats.lateChunks, 1);
+    p.deactivate(); // the connection went: the stream ends with it
+    assert.equal(ends().length, 2);
+    assert.equal(ends()[1], "info: player: stream end: 13 chunks accepted, 1 dropped late, 3 cleared, 0 still queued; 0 rejected (late 0, overflow 0, malformed 0); 1 underruns");
+    p.activate();
+    p.deactivate();
+    p.onMessage("stream/end", { server_transmitted: 6 });
+    assert.equal(ends().length, 2, "no stream, no line");
+  });
+
   test("buffer_capacity is a hard bound: what exceeds it is refused", () => {
     const sim = synced({ bufferCapacity: 16_384 * 2 });
     const p = sim.player;
