@@ -27,6 +27,8 @@
 //     --port N             host port forwarded to the speaker's 8928, on 127.0.0.1 only (default 18928)
 //     --seconds N          stream length (default 20)
 //     --boot-timeout S     how long a boot may take to its ready line (default 300)
+//     --after-mdns         connect only after the speaker's `mDNS:` announcement line, as a server that discovered
+//                          it does (a connection made during the mDNS probing lost its server/activate on QEMU)
 //     --echo               print the speaker's console as it comes
 //     --keep               keep the scratch folder (serial logs, the image booted)
 //   The same session against other builds of the same speaker (no QEMU needed):
@@ -63,6 +65,8 @@ interface Options {
   port: number;
   seconds: number;
   bootTimeoutMs: number;
+  /** Connect only once the speaker has announced itself (its `mDNS:` line), as a server that found it by mDNS does. */
+  afterMdns: boolean;
   echo: boolean;
   keep: boolean;
   build: boolean;
@@ -80,6 +84,7 @@ function parseArgs(argv: string[]): Options {
     port: 18928,
     seconds: 20,
     bootTimeoutMs: 300_000,
+    afterMdns: false,
     echo: false,
     keep: false,
     build: true,
@@ -99,6 +104,7 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--port") o.port = Number(value());
     else if (a === "--seconds") o.seconds = Number(value());
     else if (a === "--boot-timeout") o.bootTimeoutMs = Number(value()) * 1000;
+    else if (a === "--after-mdns") o.afterMdns = true;
     else if (a === "--echo") o.echo = true;
     else if (a === "--keep") o.keep = true;
     else if (a === "--mcsim") o.target = "mcsim";
@@ -277,6 +283,7 @@ interface Booted {
 async function bootUp(p: LineProcess, n: number, o: Options, startedAt: number): Promise<Booted> {
   const l = await p.waitFor(LISTENING, o.bootTimeoutMs);
   const r = await p.waitFor(READY, o.bootTimeoutMs);
+  if (o.afterMdns) await p.waitFor(/mDNS: \S+ port \d+/, o.bootTimeoutMs);
   const b: Booted = { port: l.match[1], path: l.match[2], clientId: r.match[1], token: r.match[2], suite: l.match[4], backend: l.match[5], readyIndex: r.index, startedAt };
   console.log(`# boot ${n}: ready ${((p.at[r.index] - startedAt) / 1000).toFixed(1)} s after start; what it printed until then:`);
   for (const line of p.lines.slice(0, r.index + 1)) if (BOOT_NOTE.test(line) || READY.test(line)) console.log(`#   ${line}`);
