@@ -9,8 +9,9 @@
 // is what static_delay_ms absorbs). Volume is applied by the driver (AudioOut.volume, native).
 //
 // Playing by the clock. Until a started output first asks for data, and for good when it cannot be
-// opened or never asks (Linux simulator without a sound card: ALSA fails in the driver's thread and only
-// prints), the same queue is played by the clock: each buffer is released once the model says it has
+// opened, never asks (Linux simulator without a sound card: ALSA fails in the driver's thread and only
+// prints) or stops asking while audio waits (a stalled I2S channel; QEMU's ESP32-C3 has no I2S, its DMA
+// never completes after the driver's first request), the same queue is played by the clock: each buffer is released once the model says it has
 // played. So the player keeps consuming its jitter buffer on time while the watchdog waits (standing
 // still for the watchdog's second overflowed it within 0.9 s), and the move to the clock after the
 // watchdog changes nothing in the model (no buffer is dropped, none starts late): the speaker runs on,
@@ -24,6 +25,10 @@ import { PlayoutQueue } from "../modules/audio/playout-queue.js";
 const DMA_BUFFER_BYTES = 4092;
 /** A started output asks for data within this time, or it is taken as broken. */
 const WATCHDOG_MS = 1000;
+/** Once it has asked, it asks again within this time while audio waits (ESP32: every DMA buffer, ~21 ms), or it has stalled. */
+const STALL_MS = 250;
+/** How often the watchdog looks (ms). */
+const WATCHDOG_TICK_MS = 100;
 /** How often the queue is played by the clock when the output does not take it (ms). */
 const CLOCK_TICK_MS = 5;
 /** A clock tick later than this (µs) is logged: about what the player keeps queued beyond one block. */
@@ -61,6 +66,7 @@ export class I2sAudioSink implements AudioSinkPort {
   private failures = 0;
   private broken = false;
   private heard = false;
+  private lastHeardUs = 0;
   private watchdog: TimerHandle | undefined;
   private clockTimer: TimerHandle | undefined;
   private lastClockUs = 0;
@@ -150,6 +156,7 @@ export class I2sAudioSink implements AudioSinkPort {
         bitsPerSample: 16,
         onWritable(bytes: number) {
           if (sink.out !== out) return;
+          sink.lastHeardUs = sink.clock.nowUs();
           if (!sink.heard) {
             sink.heard = true;
             sink.stopClock();
@@ -162,13 +169,18 @@ export class I2sAudioSink implements AudioSinkPort {
       out.start();
       this.out = out;
       this.heard = false;
-      this.watchdog = this.clock.setTimeout(() => {
-        this.watchdog = undefined;
-        if (this.out !== out || this.heard) return;
-        this.log.log("error", "audio: the output never asked for data (no sound device?); playing silently by the clock");
+      const openedUs = this.clock.nowUs();
+      this.watchdog = this.clock.setInterval(() => {
+        if (this.out !== out) return;
+        const now = this.clock.nowUs();
+        if (this.heard ? !this.queue.head() || now - this.lastHeardUs < STALL_MS * 1000 : now - openedUs < WATCHDOG_MS * 1000) return;
+        this.log.log("error", this.heard
+          ? "audio: the output stopped asking for data while audio waits (a stalled channel?); playing silently by the clock"
+          : "audio: the output never asked for data (no sound device?); playing silently by the clock");
         this.broken = true;
-        this.shutHardware(); // the clock goes on playing the queue
-      }, WATCHDOG_MS);
+        this.shutHardware(); // the clock plays the queue from here
+        this.startClock();
+      }, WATCHDOG_TICK_MS);
     } catch (e) {
       this.out = undefined;
       this.broken = true;
