@@ -8,14 +8,17 @@
 // buffers (one waiting for the next onWritable, one in flight; to be confirmed on a board, a fixed error
 // is what static_delay_ms absorbs). Volume is applied by the driver (AudioOut.volume, native).
 //
-// Playing by the clock. Until a started output first asks for data, and for good when it cannot be
-// opened, never asks (Linux simulator without a sound card: ALSA fails in the driver's thread and only
-// prints) or stops asking while audio waits (a stalled I2S channel; QEMU's ESP32-C3 has no I2S, its DMA
-// never completes after the driver's first request), the same queue is played by the clock: each buffer is released once the model says it has
-// played. So the player keeps consuming its jitter buffer on time while the watchdog waits (standing
-// still for the watchdog's second overflowed it within 0.9 s), and the move to the clock after the
-// watchdog changes nothing in the model (no buffer is dropped, none starts late): the speaker runs on,
-// silently, with the timing the hardware would have had.
+// Playing by the clock. The clock runs beside the output for as long as the sink is open and releases
+// each queued buffer the output has not taken by the time the model says it has played: an output that
+// keeps up takes every buffer ahead of that (the DMA ring is fed ~2 buffers early), so for it the clock
+// releases nothing; an output that falls behind (not yet asking after start, a stalled I2S channel, the
+// JavaScript of a handshake holding the task longer than the DMA ring lasts) loses to the clock exactly the
+// audio the DAC did not play, and the player's blocks come back on time, so its jitter buffer neither
+// overflows nor plays late. An output that never asks (Linux simulator without a sound card: ALSA fails
+// in the driver's thread and only prints) or stops asking while audio waits (QEMU's ESP32-C3 has no I2S:
+// its DMA never completes after the driver's first request) is then closed by the watchdog, and the clock
+// plays the queue alone, one DMA buffer ahead, as the device's driver holds one in flight: the speaker
+// runs on, silently, with the timing the hardware would have had, and nothing is dropped on the way.
 
 import AudioOut from "embedded:io/audio/out";
 import type { AudioSinkPort, ClockPort, LogPort, PcmFormat, TimerHandle } from "../modules/platform.js";
@@ -29,9 +32,9 @@ const WATCHDOG_MS = 1000;
 const STALL_MS = 250;
 /** How often the watchdog looks (ms). */
 const WATCHDOG_TICK_MS = 100;
-/** How often the queue is played by the clock when the output does not take it (ms). */
+/** How often the clock releases what has played and the output has not taken (ms). */
 const CLOCK_TICK_MS = 5;
-/** A clock tick later than this (µs) is logged: about what the player keeps queued beyond one block. */
+/** A tick later than this (µs) while the clock plays alone is logged: about what the player keeps queued beyond one block. */
 const STALL_REPORT_US = 25_000;
 
 export interface AudioOutOptions {
@@ -62,6 +65,10 @@ export class I2sAudioSink implements AudioSinkPort {
   private frameUs = 0;
   private gain = 1;
   private hwWritable = 0;
+  /** Bytes written to the driver since it was opened, modulo its DMA buffer. */
+  private staged = 0;
+  /** Silence for completing the driver's last partial DMA buffer (written in pieces this size). */
+  private readonly zeros = new Uint8Array(512);
   private refused = false;
   private failures = 0;
   private broken = false;
@@ -145,7 +152,8 @@ export class I2sAudioSink implements AudioSinkPort {
     const f = this.format;
     if (!f) return;
     this.hwWritable = 0;
-    // Until the output asks for data (for good once it is known not to), the clock plays the queue.
+    this.staged = 0;
+    // Beside the output (for good once it is known not to play), the clock releases what has played.
     this.startClock();
     if (this.broken) return;
     try {
@@ -157,10 +165,7 @@ export class I2sAudioSink implements AudioSinkPort {
         onWritable(bytes: number) {
           if (sink.out !== out) return;
           sink.lastHeardUs = sink.clock.nowUs();
-          if (!sink.heard) {
-            sink.heard = true;
-            sink.stopClock();
-          }
+          sink.heard = true;
           sink.hwWritable = bytes;
           sink.feed();
         },
@@ -169,16 +174,23 @@ export class I2sAudioSink implements AudioSinkPort {
       out.start();
       this.out = out;
       this.heard = false;
-      const openedUs = this.clock.nowUs();
+      // Time the output has had to ask: it restarts after a JavaScript stall (the watchdog's own tick came
+      // late), during which the output's request could not be delivered (the Noise responder holds the task
+      // 0.36-0.54 s on an ESP32, longer than STALL_MS): only silence in running time counts.
+      let sinceUs = this.clock.nowUs();
+      let tickUs = sinceUs;
       this.watchdog = this.clock.setInterval(() => {
         if (this.out !== out) return;
         const now = this.clock.nowUs();
-        if (this.heard ? !this.queue.head() || now - this.lastHeardUs < STALL_MS * 1000 : now - openedUs < WATCHDOG_MS * 1000) return;
+        if (now - tickUs > 2 * WATCHDOG_TICK_MS * 1000) sinceUs = now;
+        tickUs = now;
+        const silentUs = now - (this.heard && this.lastHeardUs > sinceUs ? this.lastHeardUs : sinceUs);
+        if (this.heard ? !this.queue.head() || silentUs < STALL_MS * 1000 : silentUs < WATCHDOG_MS * 1000) return;
         this.log.log("error", this.heard
           ? "audio: the output stopped asking for data while audio waits (a stalled channel?); playing silently by the clock"
           : "audio: the output never asked for data (no sound device?); playing silently by the clock");
         this.broken = true;
-        this.shutHardware(); // the clock plays the queue from here
+        this.shutHardware(); // the clock plays the queue alone from here
         this.startClock();
       }, WATCHDOG_TICK_MS);
     } catch (e) {
@@ -200,12 +212,13 @@ export class I2sAudioSink implements AudioSinkPort {
   }
 
   /**
-   * Release, in order, each queued buffer the output would have taken by now. While a started output may
-   * still ask for data: once its last frame has played. Without an output: once it fits in one DMA buffer
-   * ahead of the play position, as the device's driver holds one in flight, which gives the player its
-   * device margin against a stall. (Not the whole DMA ring, ~128 ms: the player counts the blocks it has at
-   * the sink, and with its chunks arriving only the send-ahead, ~105-150 ms, before they play, blocks taken
-   * that early left it with one or none, and it padded the next with silence as for an underrun.)
+   * Release, in order, each queued buffer the output would have taken by now. Beside an output that may
+   * still play: once its last frame has played by the model. With the output closed: once it fits in one
+   * DMA buffer ahead of the play position, as the device's driver holds one in flight, which gives the
+   * player its device margin against a stall. (Not the whole DMA ring, ~128 ms: the player counts the
+   * blocks it has at the sink, and with its chunks arriving only the send-ahead, ~105-150 ms, before they
+   * play, blocks taken that early left it with one or none, and it padded the next with silence as for an
+   * underrun.)
    */
   private playByClock(): void {
     const f = this.format;
@@ -214,19 +227,23 @@ export class I2sAudioSink implements AudioSinkPort {
     const now = this.clock.nowUs();
     // A JavaScript stall longer than what is queued is heard as a skip: say when one happened.
     const late = now - this.lastClockUs - CLOCK_TICK_MS * 1000;
-    if (this.lastClockUs > 0 && late > STALL_REPORT_US) this.log.log("warn", `audio: the clock tick came ${Math.round(late / 1000)} ms late (JavaScript stalled)`);
+    if ((this.broken || !this.heard) && this.lastClockUs > 0 && late > STALL_REPORT_US) this.log.log("warn", `audio: the clock tick came ${Math.round(late / 1000)} ms late (JavaScript stalled)`);
     this.lastClockUs = now;
+    if (this.releaseUntil(now + ahead) && this.refused) {
+      this.refused = false;
+      this.onWritable?.();
+    }
+  }
+
+  /** Release, in order, the queued buffers that end by `limitUs` (model time); true if any was. */
+  private releaseUntil(limitUs: number): boolean {
     let released = false;
     for (;;) {
       const item = this.queue.head();
-      if (!item || item.startUs + item.frames * this.frameUs > now + ahead) break;
+      if (!item || item.startUs + item.frames * this.frameUs > limitUs) return released;
       this.tap?.(item.buf.subarray(item.off, item.end));
       this.queue.release();
       released = true;
-    }
-    if (released && this.refused) {
-      this.refused = false;
-      this.onWritable?.();
     }
   }
 
@@ -245,15 +262,36 @@ export class I2sAudioSink implements AudioSinkPort {
     }
   }
 
-  /** Copy queued audio into the driver's free DMA space. */
+  /**
+   * Copy queued audio into the driver's free DMA space, each buffer once it is due within the modelled
+   * pipeline (two DMA buffers): the driver would take as much as its whole ring (six buffers: 128 ms
+   * stereo, 256 ms mono) that early, more than the player's send-ahead (~150 ms), and its blocks came back
+   * faster than the chunks arrived, so it padded with silence as for an underrun; and the model, which
+   * times every block the player schedules, would be off by the difference.
+   */
   private feed(): void {
     const out = this.out;
     if (!out) return;
     const frameBytes = this.queue.frameBytes;
-    let released = false;
+    const now = this.clock.nowUs();
+    const dueUs = now + this.queue.latencyUs;
+    // What has played by the model while the task was held is gone (the DAC played silence in its place):
+    // written now it would play late, and everything after it. So is the tail the driver still holds in
+    // its partial DMA buffer: the channel is restarted without it (it asks again at once).
+    let released = this.releaseUntil(now);
+    if (released && this.staged !== 0) {
+      try {
+        out.stop();
+        out.start();
+      } catch (e) {
+        this.log.log("warn", `audio: restart: ${String(e)}`);
+      }
+      this.staged = 0;
+      this.hwWritable = 0;
+    }
     for (;;) {
       const item = this.queue.head();
-      if (!item) break;
+      if (!item || item.startUs > dueUs) break;
       let n = item.end - item.off;
       if (n > this.hwWritable) n = this.hwWritable - (this.hwWritable % frameBytes);
       if (n <= 0) break;
@@ -267,13 +305,33 @@ export class I2sAudioSink implements AudioSinkPort {
         break;
       }
       this.hwWritable -= n;
+      this.staged = (this.staged + n) % DMA_BUFFER_BYTES;
       const before = this.queue.items();
       this.queue.consume(n);
       if (this.queue.items() < before) released = true;
     }
+    // Ran dry: the driver sends a DMA buffer only once it is full, so the tail of the audio would wait in
+    // it (and play late, before the next audio) until more came; silence completes it and it plays now.
+    if (!this.queue.head()) this.padStaged(out);
     if (released && this.refused) {
       this.refused = false;
       this.onWritable?.();
+    }
+  }
+
+  private padStaged(out: AudioOut): void {
+    while (this.staged > 0 && this.hwWritable > 0) {
+      let n = DMA_BUFFER_BYTES - this.staged;
+      if (n > this.zeros.length) n = this.zeros.length;
+      if (n > this.hwWritable) break;
+      try {
+        out.write(n === this.zeros.length ? this.zeros : this.zeros.subarray(0, n));
+      } catch {
+        this.hwWritable = 0;
+        return;
+      }
+      this.hwWritable -= n;
+      this.staged = (this.staged + n) % DMA_BUFFER_BYTES;
     }
   }
 

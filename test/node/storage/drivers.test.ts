@@ -10,9 +10,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { build } from "esbuild";
-import { projectRoot } from "../../xs/engine.js";
+import { importWithStandIns } from "../../support/sdk-stand-ins.js";
 import type { FlashPort } from "../../../storage/flash.js";
 import { Store } from "../../../storage/store.js";
 import { DEFAULTS, rig, stateKey, viewOf } from "../../support/storage.js";
@@ -26,33 +24,10 @@ interface DriverBundle {
 const dir = mkdtempSync(join(tmpdir(), "sendspin-drivers-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
-async function loadDrivers(): Promise<DriverBundle> {
-  const sdk = join(projectRoot, "test", "node", "storage", "sdk");
-  const out = join(dir, "drivers.mjs");
-  await build({
-    stdin: {
-      contents: `export { PartitionFlash } from "./drivers/flash-partition.ts"; export { FileImageFlash } from "./drivers/flash-file.ts"; export { createPartition } from "embedded:storage/flash";`,
-      resolveDir: projectRoot,
-      loader: "ts",
-    },
-    bundle: true,
-    format: "esm",
-    platform: "node",
-    outfile: out,
-    logLevel: "error",
-    plugins: [
-      {
-        name: "moddable-sdk-stand-ins",
-        setup(b) {
-          b.onResolve({ filter: /^(file|embedded:storage\/flash)$/ }, (args) => ({ path: join(sdk, args.path === "file" ? "file.ts" : "flash.ts") }));
-        },
-      },
-    ],
-  });
-  return (await import(pathToFileURL(out).href)) as DriverBundle;
-}
-
-const drivers = loadDrivers();
+const drivers = importWithStandIns<DriverBundle>(
+  `export { PartitionFlash } from "./drivers/flash-partition.ts"; export { FileImageFlash } from "./drivers/flash-file.ts"; export { createPartition } from "embedded:storage/flash";`,
+  { file: "test/node/storage/sdk/file.ts", "embedded:storage/flash": "test/node/storage/sdk/flash.ts" },
+);
 
 function exercise(open: () => FlashPort & { close(): void }, seed: number): void {
   const r = rig({ name: "driver", blockSize: 4096, blocks: 4, slots: 8 }, seed);
