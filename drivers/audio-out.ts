@@ -296,7 +296,9 @@ export class I2sAudioSink implements AudioSinkPort {
       if (n > this.hwWritable) n = this.hwWritable - (this.hwWritable % frameBytes);
       if (n <= 0) break;
       try {
-        const pcm = new Uint8Array(item.buf.buffer, item.buf.byteOffset + item.off, n);
+        // The player's output blocks are views made once per format: a whole block goes as it is (no
+        // allocation on the audio path); only a block split by the driver's free space needs a view.
+        const pcm = item.off === 0 && n === item.buf.length ? item.buf : new Uint8Array(item.buf.buffer, item.buf.byteOffset + item.off, n);
         out.write(pcm);
         this.tap?.(pcm);
       } catch (e) {
