@@ -63,6 +63,8 @@ export class I2sAudioSink implements AudioSinkPort {
   private out: AudioOut | undefined;
   private format: PcmFormat | null = null;
   private frameUs = 0;
+  /** Play time of one DMA buffer in the open format (µs): how far ahead the clock plays alone. */
+  private dmaBufferUs = 0;
   private gain = 1;
   private hwWritable = 0;
   /** Bytes written to the driver since it was opened, modulo its DMA buffer. */
@@ -92,6 +94,7 @@ export class I2sAudioSink implements AudioSinkPort {
     this.shutHardware();
     this.format = { sampleRate: format.sampleRate, channels: format.channels, bitsPerSample: format.bitsPerSample };
     this.frameUs = 1e6 / format.sampleRate;
+    this.dmaBufferUs = this.dmaLatencyUs(format) / 2;
     this.queue.reset(format);
     this.startHardware();
   }
@@ -221,15 +224,19 @@ export class I2sAudioSink implements AudioSinkPort {
    * underrun.)
    */
   private playByClock(): void {
-    const f = this.format;
-    if (!f) return;
-    const ahead = this.broken ? (DMA_BUFFER_BYTES * 1e6) / (f.channels * 2 * f.sampleRate) : 0;
+    if (!this.format) return;
+    const ahead = this.broken ? this.dmaBufferUs : 0;
     const now = this.clock.nowUs();
     // A JavaScript stall longer than what is queued is heard as a skip: say when one happened.
     const late = now - this.lastClockUs - CLOCK_TICK_MS * 1000;
     if ((this.broken || !this.heard) && this.lastClockUs > 0 && late > STALL_REPORT_US) this.log.log("warn", `audio: the clock tick came ${Math.round(late / 1000)} ms late (JavaScript stalled)`);
     this.lastClockUs = now;
-    if (this.releaseUntil(now + ahead) && this.refused) {
+    this.resumeWriter(this.releaseUntil(now + ahead));
+  }
+
+  /** Buffers were released: a writer the sink refused for want of room hears that there is some. */
+  private resumeWriter(released: boolean): void {
+    if (released && this.refused) {
       this.refused = false;
       this.onWritable?.();
     }
@@ -315,10 +322,7 @@ export class I2sAudioSink implements AudioSinkPort {
     // Ran dry: the driver sends a DMA buffer only once it is full, so the tail of the audio would wait in
     // it (and play late, before the next audio) until more came; silence completes it and it plays now.
     if (!this.queue.head()) this.padStaged(out);
-    if (released && this.refused) {
-      this.refused = false;
-      this.onWritable?.();
-    }
+    this.resumeWriter(released);
   }
 
   private padStaged(out: AudioOut): void {
